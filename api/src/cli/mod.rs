@@ -1,0 +1,172 @@
+//! The `ottstats` command line.
+
+mod generate;
+mod import;
+mod tenant;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ottstats_domain::{DomainError, InputError, RepoError};
+
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(name = "ottstats", version, about = "GraphQL analytics for OTT platforms")]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, env = "OTTSTATS_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve GraphQL, GraphiQL, /healthz and /readyz.
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate(DatabaseArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+    /// Import data from a file into a tenant.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write realistic generated data, for demos, imports and benchmarks.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE?mode=rwc` or `postgres://…`; the embedded `ottstats.db` when unset.
+    #[arg(long, env = "OTTSTATS_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| ottstats_persistence::default_database_url().to_owned())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "OTTSTATS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Create a demo tenant with generated data (once) and print a fresh key for it.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; its API key is the last line printed.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// Home country, ISO 3166-1 alpha-2.
+        #[arg(long)]
+        country: String,
+        /// Default IANA time zone of periods.
+        #[arg(long)]
+        time_zone: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    Csv,
+    Ndjson,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import registered users from CSV (with a header line) or NDJSON.
+    Users(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// The file to read.
+    pub file: PathBuf,
+    /// CSV or NDJSON; guessed from the extension when omitted.
+    #[arg(long, value_enum)]
+    pub format: Option<FileFormat>,
+    /// The API key of the tenant to import into.
+    #[arg(long, env = "OTTSTATS_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Registered users.
+    Users(generate::GenerateUsersArgs),
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Store(#[from] RepoError),
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl From<DomainError> for CliError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Input(e) => CliError::Input(e),
+            DomainError::Repo(e) => CliError::Store(e),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Serve(args) => {
+            crate::serve::serve(crate::serve::ServeOptions {
+                database_url: args.db.url(),
+                bind: args.bind,
+                demo: args.demo,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate(db) => {
+            let store = ottstats_persistence::Store::open(&db.url()).await?;
+            store.close().await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::Create { db, name, country, time_zone }) => {
+            tenant::create(&db.url(), &name, &country, &time_zone).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportSchema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Users(args)) => import::users(args).await,
+        Command::Generate(GenerateCommand::Users(args)) => {
+            generate::users(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The one place where failures become GraphQL errors with a stable `extensions.code`.
+
+use async_graphql::{Error, ErrorExtensions};
+use ottstats_domain::{DomainError, InputError, RepoError};
+
+/// Every code a client can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    BadUserInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    QueryTooComplex,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NOT_FOUND",
+            Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::Unavailable => "UNAVAILABLE",
+            Code::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// A failure on its way to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Input(e) => ApiError::Input(e),
+            DomainError::Repo(e) => ApiError::Repo(e),
+        }
+    }
+}
+
+impl ApiError {
+    /// The same error with its argument placed under `parent` (`from` → `period.from`).
+    pub fn within(self, parent: &str) -> ApiError {
+        match self {
+            ApiError::Input(e) => ApiError::Input(e.within(parent)),
+            other => other,
+        }
+    }
+
+    pub fn code(&self) -> Code {
+        match self {
+            ApiError::Input(_) => Code::BadUserInput,
+            ApiError::Unauthenticated(_) => Code::Unauthenticated,
+            ApiError::Repo(RepoError::Unavailable(_)) => Code::Unavailable,
+            ApiError::Repo(RepoError::Internal(_)) => Code::Internal,
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> Error {
+        match self {
+            ApiError::Input(e) => Error::new(e.to_string()).extend_with(|_, ext| {
+                ext.set("code", Code::BadUserInput.as_str());
+                ext.set("argument", e.argument.as_str());
+            }),
+            ApiError::Unauthenticated(msg) => {
+                Error::new(*msg).extend_with(|_, ext| ext.set("code", Code::Unauthenticated.as_str()))
+            }
+            ApiError::Repo(e) => {
+                // Details stay in the log; the client learns only the kind of failure.
+                let code = self.code();
+                tracing::error!(error = %e, code = code.as_str(), "request failed");
+                let message = match code {
+                    Code::Unavailable => "a dependency is unavailable; try again shortly",
+                    _ => "internal error",
+                };
+                Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+            }
+        }
+    }
+}
+
+/// Shorthand for resolvers: domain failures as GraphQL errors.
+pub type GqlResult<T> = Result<T, Error>;
+
+/// Maps a domain result into a GraphQL one, naming input errors under `argument`.
+pub fn arg<T>(result: Result<T, InputError>, argument: &str) -> GqlResult<T> {
+    result.map_err(|e| ApiError::Input(e.within(argument)).extend())
+}
+
+/// Maps a use-case result into a GraphQL one.
+pub fn domain<T>(result: Result<T, DomainError>) -> GqlResult<T> {
+    result.map_err(|e| ApiError::from(e).extend())
+}

@@ -1,0 +1,61 @@
+//! `POST /graphql`: authenticate, then execute with the tenant attached.
+
+use std::any::Any;
+
+use async_graphql::{ErrorExtensions, Response, ServerError};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response as HttpResponse};
+
+use super::AppState;
+use super::auth::AuthError;
+use crate::error::{ApiError, Code};
+use crate::graphql::TenantContext;
+
+pub async fn execute(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> HttpResponse {
+    let tenant = match state.auth.authenticate(&headers).await {
+        Ok(t) => t,
+        Err(e) => return auth_failure(e),
+    };
+    let request = request.into_inner().data(TenantContext(tenant));
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+fn auth_failure(e: AuthError) -> HttpResponse {
+    let (status, error) = match e {
+        AuthError::Missing => (
+            StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`"),
+        ),
+        AuthError::Invalid => (StatusCode::UNAUTHORIZED, ApiError::Unauthenticated("the API key is not valid")),
+        AuthError::Store(e) => {
+            let error = ApiError::Repo(e);
+            let status = if error.code() == Code::Unavailable {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            (status, error)
+        }
+    };
+    error_response(status, error.extend())
+}
+
+fn error_response(status: StatusCode, error: async_graphql::Error) -> HttpResponse {
+    let response = Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())]);
+    (status, GraphQLResponse::from(response)).into_response()
+}
+
+/// A panic becomes a logged `INTERNAL` error; the client sees nothing of it.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> HttpResponse {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "request handler panicked");
+    let mut error = ServerError::new("internal error", None);
+    error.extensions.get_or_insert_with(Default::default).set("code", Code::Internal.as_str());
+    (StatusCode::INTERNAL_SERVER_ERROR, GraphQLResponse::from(Response::from_errors(vec![error]))).into_response()
+}

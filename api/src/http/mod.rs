@@ -1,0 +1,58 @@
+//! The HTTP surface: GraphQL, GraphiQL and its assets, health and readiness.
+
+mod auth;
+mod graphiql;
+mod graphql;
+mod health;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::Authenticator;
+
+use crate::graphql::{AppSchema, Services};
+
+/// The largest request body: a full batch of 10,000 items fits with room to spare.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub services: Services,
+    pub auth: Authenticator,
+    /// Pre-filled in GraphiQL's headers when the server runs with `--demo`.
+    pub demo_key: Option<Arc<str>>,
+}
+
+impl AppState {
+    pub fn new(services: Services, demo_key: Option<String>) -> AppState {
+        AppState {
+            schema: crate::graphql::build_schema(services.clone()),
+            auth: Authenticator::new(services.tenants.clone()),
+            services,
+            demo_key: demo_key.map(Arc::from),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql::page).post(graphql::execute))
+        .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(CatchPanicLayer::custom(graphql::panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,9 @@
+//! The ottstats server: GraphQL schema and resolvers, HTTP router, auth, CLI.
+
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod serve;
+pub mod telemetry;

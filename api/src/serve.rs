@@ -1,0 +1,68 @@
+//! `ottstats serve`: open the store, optionally seed the demo, and serve until told to stop.
+
+use std::net::SocketAddr;
+
+use ottstats_persistence::Store;
+use tokio::net::TcpListener;
+
+use crate::cli::CliError;
+use crate::graphql::Services;
+use crate::http::{AppState, router};
+
+pub struct ServeOptions {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub demo: bool,
+}
+
+pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
+    let store = Store::open(&opts.database_url).await?;
+    let services = Services::from_store(store.clone());
+    let demo_key = if opts.demo { Some(crate::demo::prepare(&services).await?) } else { None };
+    let listener =
+        TcpListener::bind(opts.bind).await.map_err(|e| CliError::Io(format!("cannot listen on {}", opts.bind), e))?;
+    let addr = listener.local_addr().map_err(|e| CliError::Io("cannot read the bound address".into(), e))?;
+    tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql");
+    if let Some(key) = &demo_key {
+        println!("GraphiQL: http://{addr}/graphql (the demo key is filled in)");
+        println!("demo API key:");
+        println!("{key}");
+    }
+    let app = router(AppState::new(services, demo_key));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Io("server failed".into(), e))?;
+    tracing::info!("shut down; closing the database");
+    store.close().await?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish requests in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,21 @@
+//! The pure core of ottstats: what a period, a bucket, an age range or a geography row
+//! is, how the figures are defined, and the repository traits that persistence
+//! implements. Nothing here does IO.
+
+pub mod age;
+pub mod country;
+pub mod error;
+pub mod gender;
+pub mod geography;
+pub mod granularity;
+pub mod ingest;
+pub mod period;
+pub mod registration_filter;
+pub mod registration_stats;
+pub mod repository;
+pub mod share;
+pub mod tenant;
+pub mod timeline;
+pub mod user;
+
+pub use error::{DomainError, InputError, RepoError};

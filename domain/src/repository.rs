@@ -1,0 +1,93 @@
+//! What the use cases need from storage. `persistence` implements these for SQLite and
+//! PostgreSQL; every call is scoped to one tenant.
+
+use async_trait::async_trait;
+use chrono_tz::Tz;
+
+use crate::RepoError;
+use crate::country::Country;
+use crate::gender::GenderCounts;
+use crate::geography::{GeoCount, GeoLevel};
+use crate::granularity::Bucket;
+use crate::period::Period;
+use crate::registration_filter::RegistrationFilter;
+use crate::tenant::{Tenant, TenantId};
+use crate::user::RegisteredUser;
+
+/// A tenant and the API key it was issued (shown once, stored only as a hash).
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    pub tenant: Tenant,
+    pub api_key: String,
+}
+
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// Creates a tenant with a fresh API key.
+    async fn create_tenant(&self, name: &str, home_country: Country, time_zone: Tz) -> Result<IssuedKey, RepoError>;
+    /// The tenant an API key belongs to, if any.
+    async fn find_by_api_key(&self, api_key: &str) -> Result<Option<Tenant>, RepoError>;
+    async fn find_by_name(&self, name: &str) -> Result<Option<Tenant>, RepoError>;
+    /// Revokes every key of the tenant and issues a new one.
+    async fn rotate_api_key(&self, tenant: TenantId) -> Result<String, RepoError>;
+}
+
+/// How an upsert of users went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertOutcome {
+    /// Users written: new, or different from what was stored.
+    pub written: usize,
+    /// Users already stored exactly as sent.
+    pub unchanged: usize,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores the users in one transaction; a later item with the same id wins.
+    async fn upsert_users(&self, tenant: TenantId, users: &[RegisteredUser]) -> Result<UpsertOutcome, RepoError>;
+    /// The users among `ids` that exist, in no particular order.
+    async fn find_users(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<RegisteredUser>, RepoError>;
+}
+
+/// Counts of registrations in a period that pass a filter.
+#[async_trait]
+pub trait RegistrationStatsRepository: Send + Sync {
+    async fn count_by_gender(
+        &self,
+        tenant: TenantId,
+        period: &Period,
+        filter: &RegistrationFilter,
+    ) -> Result<GenderCounts, RepoError>;
+
+    /// One entry per bucket, in the buckets' order.
+    async fn count_by_bucket(
+        &self,
+        tenant: TenantId,
+        buckets: &[Bucket],
+        filter: &RegistrationFilter,
+    ) -> Result<Vec<GenderCounts>, RepoError>;
+
+    /// Counts per age at registration (`None`: unknown).
+    async fn count_by_age(
+        &self,
+        tenant: TenantId,
+        period: &Period,
+        filter: &RegistrationFilter,
+    ) -> Result<Vec<(Option<u8>, u64)>, RepoError>;
+
+    /// Counts grouped as `level` needs them, relative to `home`.
+    async fn count_by_place(
+        &self,
+        tenant: TenantId,
+        period: &Period,
+        filter: &RegistrationFilter,
+        level: GeoLevel,
+        home: Country,
+    ) -> Result<Vec<GeoCount>, RepoError>;
+}
+
+/// Whether the store answers, for readiness probes.
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn ping(&self) -> Result<(), RepoError>;
+}

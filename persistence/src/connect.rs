@@ -1,0 +1,55 @@
+//! Opening the database named by a URL, and migrating it.
+
+use std::time::Duration;
+
+use ottstats_domain::RepoError;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+
+use crate::error::db_err;
+use crate::migration::Migrator;
+
+/// Which engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(db: &DatabaseConnection) -> Backend {
+        match db.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+}
+
+/// The embedded database used when no URL is configured: `ottstats.db` in the working
+/// directory, created when missing.
+pub fn default_database_url() -> &'static str {
+    "sqlite://ottstats.db?mode=rwc"
+}
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, RepoError> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // WAL lets readers run beside the one writer; a few connections are enough.
+        opts.max_connections(4).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    Database::connect(opts).await.map_err(db_err)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), RepoError> {
+    Migrator::up(db, None).await.map_err(db_err)
+}

@@ -1,0 +1,15 @@
+//! Storage of ottstats: SeaORM entities and migrations, the repository implementations
+//! for SQLite and PostgreSQL, and the cache.
+
+pub mod connect;
+pub mod entities;
+mod error;
+pub mod migration;
+mod registration_stats_repo;
+mod sql;
+mod store;
+mod tenant_repo;
+mod user_repo;
+
+pub use connect::{Backend, connect, default_database_url};
+pub use store::Store;

@@ -1,0 +1,41 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+pub enum Tenants {
+    Table,
+    Id,
+    Name,
+    HomeCountry,
+    TimeZone,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Tenants::Table)
+                    .col(ColumnDef::new(Tenants::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(ColumnDef::new(Tenants::Name).string_len(200).not_null())
+                    .col(ColumnDef::new(Tenants::HomeCountry).char_len(2).not_null())
+                    .col(ColumnDef::new(Tenants::TimeZone).string_len(64).not_null())
+                    .col(ColumnDef::new(Tenants::CreatedAt).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create().name("ux_tenants_name").table(Tenants::Table).col(Tenants::Name).unique().to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(Tenants::Table).to_owned()).await
+    }
+}

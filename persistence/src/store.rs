@@ -1,0 +1,48 @@
+use async_trait::async_trait;
+use ottstats_domain::RepoError;
+use ottstats_domain::repository::HealthCheck;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+use crate::connect::{Backend, connect, migrate};
+use crate::error::db_err;
+
+/// The repositories over one database pool (SQLite or PostgreSQL).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store, RepoError> {
+        let db = connect(url).await?;
+        migrate(&db).await?;
+        Ok(Store::from_connection(db))
+    }
+
+    pub fn from_connection(db: DatabaseConnection) -> Store {
+        let backend = Backend::of(&db);
+        Store { db, backend }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(self) -> Result<(), RepoError> {
+        self.db.close().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl HealthCheck for Store {
+    async fn ping(&self) -> Result<(), RepoError> {
+        self.db.execute_unprepared("SELECT 1").await.map(|_| ()).map_err(db_err)
+    }
+}
