@@ -13,3 +13,6 @@ mod user_repo;
 
 pub use connect::{Backend, connect, default_database_url};
 pub use store::Store;
+
+#[cfg(feature = "testing")]
+pub mod testing;

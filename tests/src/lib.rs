@@ -1,1 +1,152 @@
+//! Support for the end-to-end tests: a migrated database per test on each backend, the
+//! real schema over it, and the real router on an ephemeral port.
 
+use async_graphql::{Request, Variables};
+use chrono_tz::Tz;
+use ottstats_api::graphql::{AppSchema, Services, TenantContext, build_schema};
+use ottstats_api::http::{AppState, router};
+use ottstats_domain::country::Country;
+use ottstats_domain::tenant::Tenant;
+pub use ottstats_persistence::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
+use serde_json::Value;
+
+/// One test's world: its own database, the services over it and the schema.
+pub struct Env {
+    pub db: TestDatabase,
+    pub services: Services,
+    pub schema: AppSchema,
+}
+
+impl Env {
+    /// `None` when `backend` is not configured on this machine.
+    pub async fn new(backend: TestBackend) -> Option<Env> {
+        let db = TestDatabase::of(backend).await?;
+        let services = Services::from_store(db.store.clone());
+        let schema = build_schema(services.clone());
+        Some(Env { db, services, schema })
+    }
+
+    /// Creates a tenant; returns it with its API key.
+    pub async fn tenant(&self, name: &str, country: &str, tz: Tz) -> (Tenant, String) {
+        let country = Country::parse(country).unwrap_or_else(|| panic!("{country} is not a country"));
+        let issued = self.services.tenants.create_tenant(name, country, tz).await.unwrap_or_else(|e| panic!("{e}"));
+        (issued.tenant, issued.api_key)
+    }
+
+    /// Runs a GraphQL request as `tenant` (or unauthenticated) and returns the whole
+    /// response as JSON (`data`, `errors`).
+    pub async fn run(&self, tenant: Option<&Tenant>, query: &str, variables: Value) -> Value {
+        let mut request = Request::new(query).variables(Variables::from_json(variables));
+        if let Some(t) = tenant {
+            request = request.data(TenantContext(t.clone()));
+        }
+        let response = self.schema.execute(request).await;
+        serde_json::to_value(&response).unwrap_or_else(|e| panic!("response is not JSON: {e}"))
+    }
+
+    /// Runs a request that must succeed and returns its `data`.
+    pub async fn data(&self, tenant: &Tenant, query: &str, variables: Value) -> Value {
+        let response = self.run(Some(tenant), query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// Starts the real router on 127.0.0.1:0.
+    pub async fn serve(&self, demo_key: Option<String>) -> TestServer {
+        TestServer::start(AppState::new(self.services.clone(), demo_key)).await
+    }
+}
+
+/// The first error of a response: (code, argument, message).
+pub fn first_error(response: &Value) -> (String, String, String) {
+    let e = &response["errors"][0];
+    assert!(!e.is_null(), "expected an error, got {response:#}");
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    (s(&e["extensions"]["code"]), s(&e["extensions"]["argument"]), s(&e["message"]))
+}
+
+/// The real router serving on an ephemeral port until dropped.
+pub struct TestServer {
+    pub base_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(state: AppState) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum_serve(listener, router(state), stopped).await;
+        });
+        TestServer { base_url: format!("http://{addr}"), stop: Some(stop) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// POSTs a GraphQL request with an optional bearer key; returns (status, body).
+    pub async fn graphql(&self, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .post(self.url("/graphql"))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(k) = key {
+            request = request.bearer_auth(k);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.unwrap_or_else(|e| panic!("body is not JSON: {e}"));
+        (status, body)
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Writes one test per backend for each named `async fn(Env)`: `sqlite::name` always
+/// runs; `postgres::name` runs when PostgreSQL is configured (and fails when CI requires
+/// it but it is missing).
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let env = $crate::Env::new($crate::TestBackend::Sqlite).await;
+                    super::$name(env.unwrap_or_else(|| unreachable!("SQLite is always available"))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(env) = $crate::Env::new($crate::TestBackend::Postgres).await else {
+                        eprintln!("skipped: {} is not set", $crate::DATABASE_URL_VAR);
+                        return;
+                    };
+                    super::$name(env).await;
+                }
+            )*
+        }
+    };
+}
