@@ -77,6 +77,7 @@ pub(crate) fn tenant<'a>(ctx: &Context<'a>) -> GqlResult<&'a Tenant> {
 
 pub struct Query;
 
+/// What can be read: statistics of the tenant whose API key the request carries.
 #[Object]
 impl Query {
     /// Registration statistics of the authenticated tenant's users for a period.
@@ -95,6 +96,7 @@ impl Query {
 
 pub struct Mutation;
 
+/// What can be written: the tenant's users (more kinds of data follow).
 #[Object]
 impl Mutation {
     /// Creates or updates registered users by id. Every valid item is stored, every

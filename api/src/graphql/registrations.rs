@@ -112,6 +112,8 @@ fn gender_counts(c: &GenderCounts) -> Vec<GenderCount> {
         .collect()
 }
 
+/// Statistics of the registrations in a period that pass a filter. Each field is one
+/// panel; ask only for the ones you show.
 #[Object]
 impl RegistrationStats {
     /// Registrations in the period passing the filter.

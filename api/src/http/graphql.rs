@@ -43,7 +43,10 @@ fn auth_failure(e: AuthError) -> HttpResponse {
 }
 
 fn error_response(status: StatusCode, error: async_graphql::Error) -> HttpResponse {
-    let response = Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())]);
+    // Not tied to a place in the query: no `locations`.
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    let response = Response::from_errors(vec![server_error]);
     (status, GraphQLResponse::from(response)).into_response()
 }
 

@@ -1,0 +1,127 @@
+//! The real router over HTTP on an ephemeral port, on each backend.
+
+use ottstats_tests::{Env, on_each_backend};
+use serde_json::{Value, json};
+
+const DASHBOARD: &str = "query($p: PeriodInput!) { registrations(period: $p) { total timeline(granularity: MONTH) { buckets { total } peak { start } }
+    byGender { gender count } byAge { label count } byGeography(level: STATE) { label count isOther } } }";
+
+async fn writes_and_reads_over_http(env: Env) {
+    let (_, key) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let server = env.serve(None).await;
+    let users = json!([
+        {"id": "1", "name": "A", "gender": "MALE", "birthDate": "1990-01-01", "country": "CL", "state": "Biobío", "registeredAt": "2026-02-10T12:00:00Z"},
+        {"id": "2", "name": "B", "country": "PE", "registeredAt": "2026-03-10T12:00:00Z"},
+        {"id": "3", "name": "C", "gender": "FEMALE", "birthDate": "2001-01-01", "country": "CL", "state": "Biobío", "registeredAt": "2026-03-11T12:00:00Z"}
+    ]);
+    let (status, body) = server
+        .graphql(Some(&key), "mutation($u: [UserInput!]!) { upsertUsers(users: $u) { accepted } }", json!({"u": users}))
+        .await;
+    assert_eq!((status, body["data"]["upsertUsers"]["accepted"].clone()), (200, json!(3)), "{body}");
+    let (status, body) =
+        server.graphql(Some(&key), DASHBOARD, json!({"p": {"from": "2026-01-01", "to": "2026-04-01"}})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"]["registrations"],
+        json!({
+            "total": 3,
+            "timeline": {"buckets": [{"total": 0}, {"total": 1}, {"total": 2}], "peak": {"start": "2026-03-01T00:00:00-03:00"}},
+            "byGender": [{"gender": "FEMALE", "count": 1}, {"gender": "MALE", "count": 1}, {"gender": "OTHER", "count": 0}, {"gender": "UNKNOWN", "count": 1}],
+            "byAge": [{"label": "0-17", "count": 0}, {"label": "18-24", "count": 0}, {"label": "25-34", "count": 1}, {"label": "35-44", "count": 1},
+                      {"label": "45-54", "count": 0}, {"label": "55-64", "count": 0}, {"label": "65+", "count": 0}, {"label": "Unknown", "count": 1}],
+            "byGeography": [{"label": "Biobío", "count": 2, "isOther": false}, {"label": "Other", "count": 1, "isOther": true}]
+        })
+    );
+}
+
+async fn missing_and_wrong_keys_are_unauthenticated(env: Env) {
+    let (tenant, key) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let server = env.serve(None).await;
+    let forged = key.replace(&format!("ott_{}_", tenant.id.0), &format!("ott_{}_", tenant.id.0 + 1));
+    for k in [None, Some("nonsense"), Some("ott_1_0000"), Some(forged.as_str())] {
+        let (status, body) = server.graphql(k, "{ __typename }", Value::Null).await;
+        assert_eq!(status, 401, "{k:?}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{k:?}");
+        assert!(body["data"].is_null());
+    }
+    let (status, _) = server.graphql(Some(&key), "{ __typename }", Value::Null).await;
+    assert_eq!(status, 200);
+}
+
+async fn bad_queries_get_codes(env: Env) {
+    let (_, key) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let server = env.serve(None).await;
+    let (_, body) = server.graphql(Some(&key), "{ registrations(period: {from: 1}) { total } ", Value::Null).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    let (_, body) = server.graphql(Some(&key), "{ nosuchfield }", Value::Null).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        "} ".repeat(12)
+    );
+    let (_, body) = server.graphql(Some(&key), &deep, Value::Null).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+}
+
+async fn graphiql_works_offline_with_the_demo_key(env: Env) {
+    let server = env.serve(Some("ott_9_demo\"</script>".into())).await;
+    let page = reqwest::get(server.url("/graphql")).await.map(|r| r.text());
+    let page = match page {
+        Ok(text) => text.await.unwrap_or_default(),
+        Err(e) => panic!("GET /graphql: {e}"),
+    };
+    assert!(page.contains("/graphql/assets/graphiql.min.js"));
+    // The key is embedded as a JSON string, escaped: it cannot end the script.
+    assert!(
+        page.contains(r#"const demoKey = "ott_9_demo\"</script>";"#)
+            || page.contains(r#"const demoKey = "ott_9_demo\"<\/script>";"#),
+        "{page}"
+    );
+    assert!(!page.contains("unpkg") && !page.contains("cdn."));
+    let client = reqwest::Client::builder().no_gzip().build().unwrap_or_else(|e| panic!("{e}"));
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "graphql-ws.min.js",
+    ] {
+        let r =
+            client.get(server.url(&format!("/graphql/assets/{asset}"))).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.status(), 200, "{asset}");
+        assert_eq!(r.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+        let bytes = r.bytes().await.unwrap_or_default();
+        assert!(bytes.len() > 1_000 && bytes[..2] == [0x1f, 0x8b], "{asset} is not gzip");
+    }
+    let r = client.get(server.url("/graphql/assets/nope.js")).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 404);
+}
+
+async fn health_and_readiness(env: Env) {
+    let server = env.serve(None).await;
+    for path in ["/healthz", "/readyz"] {
+        let r = reqwest::get(server.url(path)).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
+
+on_each_backend!(
+    writes_and_reads_over_http,
+    missing_and_wrong_keys_are_unauthenticated,
+    bad_queries_get_codes,
+    graphiql_works_offline_with_the_demo_key,
+    health_and_readiness,
+);
+
+/// Readiness reports a database that is gone, and the process keeps serving.
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_closed() {
+    let env = Env::new(ottstats_tests::TestBackend::Sqlite).await.unwrap_or_else(|| unreachable!());
+    let server = env.serve(None).await;
+    env.db.store.connection().clone().close().await.unwrap_or_else(|e| panic!("{e}"));
+    let r = reqwest::get(server.url("/readyz")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 503);
+    let r = reqwest::get(server.url("/healthz")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 200);
+}

@@ -1,0 +1,107 @@
+//! `upsertUsers`: every valid item lands, every invalid one is reported by index, nothing
+//! half-written, and re-sending is harmless.
+
+use ottstats_tests::{Env, first_error, on_each_backend};
+use serde_json::{Value, json};
+
+const UPSERT: &str = "mutation($users: [UserInput!]!) { upsertUsers(users: $users) { accepted duplicates rejected { index code argument message } } }";
+const TOTAL: &str = "{ registrations(period: {from: \"2026-01-01\", to: \"2026-02-01\", timeZone: \"UTC\"}) { total byGender { gender count } } }";
+
+fn user(id: &str, registered_at: &str) -> Value {
+    json!({"id": id, "name": format!("User {id}"), "gender": "FEMALE", "country": "CL", "registeredAt": registered_at})
+}
+
+async fn valid_items_land_and_invalid_ones_are_reported(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let mut bad_country = user("b1", "2026-01-05T10:00:00Z");
+    bad_country["country"] = json!("XX");
+    let mut future_birth = user("b2", "2026-01-05T10:00:00Z");
+    future_birth["birthDate"] = json!("2999-01-01");
+    let users = json!([
+        user("a1", "2026-01-05T10:00:00Z"),
+        bad_country,
+        user("", "2026-01-05T10:00:00Z"),
+        user("a2", "2026-01-06T10:00:00+01:00"),
+        user("b3", "not a time"),
+        future_birth,
+        user(&"x".repeat(129), "2026-01-05T10:00:00Z"),
+    ]);
+    let report = env.data(&tenant, UPSERT, json!({"users": users})).await["upsertUsers"].clone();
+    assert_eq!(report["accepted"], 2);
+    assert_eq!(report["duplicates"], 0);
+    let rejected: Vec<(i64, String, String)> = report["rejected"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    assert_eq!(r["code"], "BAD_USER_INPUT");
+                    (
+                        r["index"].as_i64().unwrap_or(-1),
+                        r["argument"].as_str().unwrap_or("").to_owned(),
+                        r["message"].to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let summary: Vec<(i64, &str)> = rejected.iter().map(|(i, a, _)| (*i, a.as_str())).collect();
+    assert_eq!(summary, [(1, "country"), (2, "id"), (4, "registeredAt"), (5, "birthDate"), (6, "id")]);
+    assert_eq!(env.data(&tenant, TOTAL, Value::Null).await["registrations"]["total"], 2);
+}
+
+async fn resending_is_a_duplicate_and_changes_are_written(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let batch = json!([user("a1", "2026-01-05T10:00:00Z"), user("a2", "2026-01-06T10:00:00Z")]);
+    let first = env.data(&tenant, UPSERT, json!({"users": batch})).await;
+    assert_eq!(first["upsertUsers"], json!({"accepted": 2, "duplicates": 0, "rejected": []}));
+    let again = env.data(&tenant, UPSERT, json!({"users": batch})).await;
+    assert_eq!(again["upsertUsers"], json!({"accepted": 0, "duplicates": 2, "rejected": []}));
+    // a2 becomes male and moves out of January; the same id twice in one batch: last wins.
+    let mut moved = user("a2", "2026-02-10T10:00:00Z");
+    moved["gender"] = json!("MALE");
+    let mut back = user("a1", "2026-01-05T10:00:00Z");
+    back["gender"] = json!("MALE");
+    let changes = json!([user("a1", "2026-01-05T10:00:00Z"), moved, back]);
+    let report = env.data(&tenant, UPSERT, json!({"users": changes})).await;
+    assert_eq!(report["upsertUsers"], json!({"accepted": 2, "duplicates": 1, "rejected": []}));
+    let r = env.data(&tenant, TOTAL, Value::Null).await;
+    assert_eq!(r["registrations"]["total"], 1);
+    assert_eq!(r["registrations"]["byGender"][1], json!({"gender": "MALE", "count": 1}));
+}
+
+async fn oversized_batches_are_refused_whole(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let users: Vec<Value> = (0..10_001).map(|i| user(&format!("u{i}"), "2026-01-05T10:00:00Z")).collect();
+    let response = env.run(Some(&tenant), UPSERT, json!({"users": users})).await;
+    let (code, argument, _) = first_error(&response);
+    assert_eq!((code.as_str(), argument.as_str()), ("BAD_USER_INPUT", "users"));
+    assert_eq!(env.data(&tenant, TOTAL, Value::Null).await["registrations"]["total"], 0);
+}
+
+async fn a_full_batch_is_accepted(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let users: Vec<Value> = (0..10_000).map(|i| user(&format!("u{i:05}"), "2026-01-05T10:00:00Z")).collect();
+    let report = env.data(&tenant, UPSERT, json!({"users": users})).await;
+    assert_eq!(report["upsertUsers"], json!({"accepted": 10_000, "duplicates": 0, "rejected": []}));
+    assert_eq!(env.data(&tenant, TOTAL, Value::Null).await["registrations"]["total"], 10_000);
+}
+
+async fn a_user_id_belongs_to_its_tenant(env: Env) {
+    let (a, _) = env.tenant("A", "CL", chrono_tz::America::Santiago).await;
+    let (b, _) = env.tenant("B", "CL", chrono_tz::America::Santiago).await;
+    env.data(&a, UPSERT, json!({"users": [user("same", "2026-01-05T10:00:00Z")]})).await;
+    let report = env.data(&b, UPSERT, json!({"users": [user("same", "2026-01-05T10:00:00Z")]})).await;
+    // Not a duplicate: B has no such user yet.
+    assert_eq!(report["upsertUsers"]["accepted"], 1);
+    for t in [&a, &b] {
+        assert_eq!(env.data(t, TOTAL, Value::Null).await["registrations"]["total"], 1);
+    }
+}
+
+on_each_backend!(
+    valid_items_land_and_invalid_ones_are_reported,
+    resending_is_a_duplicate_and_changes_are_written,
+    oversized_batches_are_refused_whole,
+    a_full_batch_is_accepted,
+    a_user_id_belongs_to_its_tenant,
+);
