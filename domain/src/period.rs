@@ -117,8 +117,8 @@ pub fn local_to_instant(local: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
         LocalResult::None => {
             let before = local.checked_sub_signed(Duration::days(1))?;
             let offset = match tz.from_local_datetime(&before) {
-                LocalResult::Single(t) => t.offset().clone(),
-                LocalResult::Ambiguous(a, _) => a.offset().clone(),
+                LocalResult::Single(t) => *t.offset(),
+                LocalResult::Ambiguous(a, _) => *a.offset(),
                 LocalResult::None => return None,
             };
             let offset = chrono::Offset::fix(&offset);

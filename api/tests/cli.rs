@@ -1,0 +1,170 @@
+//! The real `ottstats` binary: tenant creation, schema export, generation and imports,
+//! on each backend.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use ottstats_domain::repository::{TenantRepository, UserRepository};
+use ottstats_persistence::testing::{TestBackend, TestDatabase};
+
+fn ottstats(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ottstats"))
+        .args(args)
+        .env("OTTSTATS_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ottstats: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestDatabase) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+        if let Some(db) = TestDatabase::of(backend).await {
+            test(db).await;
+        }
+    }
+}
+
+fn create_tenant(db: &TestDatabase, name: &str) -> String {
+    let out = ottstats(db, &["tenant", "create", "--name", name, "--country", "CL", "--time-zone", "America/Santiago"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    stdout.lines().last().unwrap_or_default().trim().to_owned()
+}
+
+#[tokio::test]
+async fn tenant_create_prints_a_working_key_last() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let tenant = db.store.find_by_api_key(&key).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tenant.map(|t| (t.name, t.home_country.code())), Some(("Acme".to_owned(), "CL")));
+        // Names are unique; bad arguments are named.
+        let again = ottstats(&db, &["tenant", "create", "--name", "Acme", "--country", "CL", "--time-zone", "UTC"]);
+        assert!(!again.status.success());
+        let bad = ottstats(&db, &["tenant", "create", "--name", "B", "--country", "XX", "--time-zone", "UTC"]);
+        assert!(!bad.status.success() && text(&bad.stderr).contains("--country"), "{}", text(&bad.stderr));
+        let bad = ottstats(&db, &["tenant", "create", "--name", "B", "--country", "CL", "--time-zone", "Nowhere/City"]);
+        assert!(!bad.status.success() && text(&bad.stderr).contains("--time-zone"), "{}", text(&bad.stderr));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn import_reports_bad_lines_and_stores_the_good_ones() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let csv = dir.path().join("users.csv");
+        std::fs::write(
+            &csv,
+            "id,name,gender,birthDate,country,state,city,registeredAt\n\
+             c1,Ana,FEMALE,1990-01-01,CL,Biobío,Concepción,2026-01-05T10:00:00Z\n\
+             c2,Bad,MALE,,XX,,,2026-01-05T10:00:00Z\n\
+             c3,Eva,,,,,,2026-01-06T10:00:00-03:00\n\
+             c4,Late,FEMALE,,CL,,,yesterday\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "users", path(&csv), "--api-key", &key]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("line 3: country:"), "{stderr}");
+        assert!(stderr.contains("line 5: registeredAt:"), "{stderr}");
+        assert!(text(&out.stdout).contains("2 accepted, 0 duplicates, 2 rejected"), "{}", text(&out.stdout));
+
+        let ndjson = dir.path().join("users.ndjson");
+        std::fs::write(
+            &ndjson,
+            "{\"id\":\"c1\",\"name\":\"Ana\",\"gender\":\"FEMALE\",\"birthDate\":\"1990-01-01\",\"country\":\"CL\",\"state\":\"Biobío\",\"city\":\"Concepción\",\"registeredAt\":\"2026-01-05T10:00:00Z\"}\n\
+             \n\
+             {not json\n\
+             {\"id\":\"n2\",\"name\":\"Ola\",\"registered_at\":\"2026-01-07T10:00:00Z\"}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "users", path(&ndjson), "--api-key", &key]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("line 3: not a user object"), "{stderr}");
+        assert!(text(&out.stdout).contains("1 accepted, 1 duplicates, 1 rejected"), "{}", text(&out.stdout));
+
+        let tenant = db.store.find_by_api_key(&key).await.ok().flatten().unwrap_or_else(|| panic!("tenant"));
+        let ids = ["c1", "c2", "c3", "c4", "n2"].map(String::from);
+        let mut found: Vec<String> = db.store.find_users(tenant.id, &ids).await.unwrap_or_default().into_iter().map(|u| u.id).collect();
+        found.sort();
+        assert_eq!(found, ["c1", "c3", "n2"]);
+
+        let out = ottstats(&db, &["import", "users", path(&csv), "--api-key", "ott_1_wrong"]);
+        assert!(!out.status.success() && text(&out.stderr).contains("API key"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn generated_users_are_deterministic_and_import_cleanly() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut files = Vec::new();
+        for (name, format) in [("a.csv", "csv"), ("b.csv", "csv"), ("c.ndjson", "ndjson")] {
+            let file = dir.path().join(name);
+            let args = [
+                "generate",
+                "users",
+                "--count",
+                "300",
+                "--seed",
+                "7",
+                "--format",
+                format,
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2026-01-01",
+                "--output",
+                path(&file),
+            ];
+            let out = ottstats(&db, &args);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            files.push(file);
+        }
+        let read = |p: &Path| std::fs::read(p).unwrap_or_default();
+        assert_eq!(read(&files[0]), read(&files[1]));
+        let out = ottstats(&db, &["import", "users", path(&files[0]), "--api-key", &key]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("300 accepted, 0 duplicates, 0 rejected"), "{}", text(&out.stdout));
+        // The same users as NDJSON are all duplicates.
+        let out = ottstats(&db, &["import", "users", path(&files[2]), "--api-key", &key]);
+        assert!(text(&out.stdout).contains("0 accepted, 300 duplicates, 0 rejected"), "{}", text(&out.stdout));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    each_backend(|db| async move {
+        for _ in 0..2 {
+            let out = ottstats(&db, &["migrate"]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        }
+    })
+    .await;
+}
+
+#[test]
+fn export_schema_prints_the_committed_sdl() {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_ottstats")).arg("export-schema").output().unwrap_or_else(|e| panic!("{e}"));
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap_or_default();
+    assert_eq!(text(&out.stdout), committed);
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap_or_else(|| panic!("non-UTF-8 path"))
+}
