@@ -6,7 +6,7 @@
 -- Environment:
 --   API_KEY   (required) the tenant's API key
 --   QUERY     path of the GraphQL document (default: dashboard.graphql beside this script)
---   FROM, TO, TIME_ZONE   the period (default 2025-12-01, 2026-12-01, America/Santiago)
+--   FROM, TO, TIME_ZONE   the period (default 2025-11-01, 2026-11-01, America/Santiago)
 --   UNIQUE=1  make every request's period distinct to defeat caches: `from`
 --             becomes FROM .. "THH:MM", a minute offset in 0..1439. The
 --             offsets start at a random minute and are spread over the
@@ -59,8 +59,8 @@ local api_key = env("API_KEY", nil)
 if not api_key then error("API_KEY is not set") end
 
 local query_json = json_string(read_file(env("QUERY", script_dir() .. "/dashboard.graphql")))
-local from_date = env("FROM", "2025-12-01")
-local to_json = json_string(env("TO", "2026-12-01"))
+local from_date = env("FROM", "2025-11-01")
+local to_json = json_string(env("TO", "2026-11-01"))
 local tz_json = json_string(env("TIME_ZONE", "America/Santiago"))
 local unique = env("UNIQUE", "0") == "1"
 local check = env("CHECK", "1") == "1"

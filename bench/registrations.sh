@@ -31,11 +31,11 @@ TIMEOUT=${TIMEOUT:-30s}                     # wrk's per-request timeout
 CHECK=${CHECK:-1}                           # 1: count non-200 / GraphQL-error responses
 REGENERATE=${REGENERATE:-0}                 # 1: regenerate users even if the stamp matches
 DB_NAME=ottstats_bench
-PERIOD_FROM=2025-12-01
-PERIOD_TO=2026-12-01
+PERIOD_FROM=2025-11-01
+PERIOD_TO=2026-11-01
 PERIOD_TZ=America/Santiago
-GEN_FROM=2024-12-01
-GEN_TO=2026-12-01
+GEN_FROM=2024-11-01
+GEN_TO=2026-11-01
 HOME_COUNTRY=CL
 
 if [[ -z "${BIN:-}" ]]; then

@@ -44,7 +44,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, RepoError> {
                 .foreign_keys(true)
         });
     } else {
-        opts.max_connections(16).min_connections(1);
+        // Statements are prepared once per connection; a generic plan made while a
+        // tenant's table was small (a sequential scan) would stay after it grew. Plans
+        // are cheap next to the queries, so each execution is planned for its values.
+        opts.max_connections(16)
+            .min_connections(1)
+            .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
     }
     Database::connect(opts).await.map_err(db_err)
 }
