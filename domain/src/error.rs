@@ -21,7 +21,7 @@ impl InputError {
 }
 
 /// A failure of a store behind a repository trait.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum RepoError {
     /// The store could not be reached or timed out; the request may succeed later.
     #[error("storage unavailable: {0}")]

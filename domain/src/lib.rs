@@ -2,6 +2,8 @@
 //! is, how the figures are defined, and the repository traits that persistence
 //! implements. Nothing here does IO.
 
+pub mod activity_input;
+pub mod activity_repository;
 pub mod age;
 pub mod country;
 pub mod error;
@@ -10,6 +12,7 @@ pub mod geography;
 pub mod granularity;
 pub mod ingest;
 pub mod period;
+pub mod playback;
 pub mod registration_filter;
 pub mod registration_stats;
 pub mod repository;

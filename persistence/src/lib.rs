@@ -1,6 +1,10 @@
 //! Storage of ottstats: SeaORM entities and migrations, the repository implementations
 //! for SQLite and PostgreSQL, and the cache.
 
+mod activity_read;
+mod activity_repo;
+mod activity_rows;
+mod activity_write;
 pub mod connect;
 pub mod entities;
 mod error;

@@ -12,17 +12,14 @@ use ottstats_domain::repository::RegistrationStatsRepository;
 use ottstats_domain::tenant::TenantId;
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use crate::connect::Backend;
 use crate::error::{corrupt, db_err};
-use crate::sql::Sql;
+use crate::sql::{Sql, bucket_sql};
 use crate::store::Store;
-
-const FROM_USERS: &str = " FROM registered_users u WHERE u.tenant_id = ";
 
 impl Store {
     /// `FROM … WHERE` the tenant's registrations in `[from, to)` passing the filter.
     fn registrations_in(sql: &mut Sql, tenant: TenantId, from: i64, to: i64, filter: &RegistrationFilter) {
-        sql.push(FROM_USERS)
+        sql.push(" FROM registered_users u WHERE u.tenant_id = ")
             .bind(tenant.0)
             .push(" AND u.registered_at >= ")
             .bind(from)
@@ -83,43 +80,20 @@ impl RegistrationStatsRepository for Store {
             return Ok(out);
         };
         let (from, to) = (first.start.timestamp_millis(), last.end.timestamp_millis());
-        // The bucket starts are numbers this process computed, so they are written into
-        // the statement rather than bound: thousands of parameters would be slower.
-        let starts: Vec<String> = buckets.iter().map(|b| b.start.timestamp_millis().to_string()).collect();
-        let sql = match self.backend {
-            Backend::Postgres => {
-                // One pass over the range; width_bucket finds each row's bucket (1-based).
-                let mut sql = Sql::new(&format!(
-                    "SELECT width_bucket(u.registered_at, ARRAY[{}]::bigint[]) - 1 AS idx, u.gender AS gender, COUNT(*) AS n",
-                    starts.join(",")
-                ));
-                Store::registrations_in(&mut sql, tenant, from, to, filter);
-                sql.push(" GROUP BY 1, 2");
-                sql
-            }
-            Backend::Sqlite => {
-                // SQLite has no width_bucket: join a table of bucket bounds, one index
-                // range scan per bucket.
-                let bounds: Vec<String> = buckets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| format!("({i}, {}, {})", b.start.timestamp_millis(), b.end.timestamp_millis()))
-                    .collect();
-                let mut sql = Sql::new(&format!(
-                    "WITH b(idx, lo, hi) AS (VALUES {}) SELECT b.idx AS idx, u.gender AS gender, COUNT(*) AS n \
-                     FROM b JOIN registered_users u ON u.registered_at >= b.lo AND u.registered_at < b.hi \
-                     WHERE u.tenant_id = ",
-                    bounds.join(",")
-                ));
-                sql.bind(tenant.0).registration_filter(filter).push(" GROUP BY b.idx, u.gender");
-                sql
-            }
-        };
+        let b = bucket_sql(self.backend, buckets, "u.registered_at");
+        let mut sql = Sql::new(&format!(
+            "{}SELECT {} AS idx, u.gender AS gender, COUNT(*) AS n FROM registered_users u{} WHERE u.tenant_id = ",
+            b.with, b.index, b.join
+        ));
+        sql.bind(tenant.0)
+            .push(" AND u.registered_at >= ")
+            .bind(from)
+            .push(" AND u.registered_at < ")
+            .bind(to)
+            .registration_filter(filter)
+            .push(" GROUP BY 1, 2");
         for row in self.rows(sql).await? {
-            let idx: i64 = match self.backend {
-                Backend::Postgres => i64::from(get::<i32>(&row, "idx")?),
-                Backend::Sqlite => get(&row, "idx")?,
-            };
+            let idx: i64 = get(&row, "idx")?;
             let slot =
                 usize::try_from(idx).ok().and_then(|i| out.get_mut(i)).ok_or_else(|| corrupt("bucket index", idx))?;
             slot.add(gender(&row)?, count(&row)?);

@@ -1,7 +1,10 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use ottstats_domain::RepoError;
 use ottstats_domain::repository::HealthCheck;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::connect::{Backend, connect, migrate};
 use crate::error::db_err;
@@ -11,6 +14,9 @@ use crate::error::db_err;
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) backend: Backend,
+    /// SQLite allows one writer: a transaction that reads and then writes fails with
+    /// "database is locked" when another does the same, so this process takes turns.
+    write_turn: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -23,7 +29,16 @@ impl Store {
 
     pub fn from_connection(db: DatabaseConnection) -> Store {
         let backend = Backend::of(&db);
-        Store { db, backend }
+        Store { db, backend, write_turn: Arc::new(Mutex::new(())) }
+    }
+
+    /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL, where
+    /// writers of the same rows take row or advisory locks instead.
+    pub(crate) async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_turn.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -84,6 +84,7 @@ impl UserRepository for Store {
         if users.is_empty() {
             return Ok(UpsertOutcome::default());
         }
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await.map_err(db_err)?;
         let mut ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
         ids.sort();

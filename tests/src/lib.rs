@@ -38,7 +38,7 @@ impl Env {
     pub async fn run(&self, tenant: Option<&Tenant>, query: &str, variables: Value) -> Value {
         let mut request = Request::new(query).variables(Variables::from_json(variables));
         if let Some(t) = tenant {
-            request = request.data(TenantContext(t.clone()));
+            request = request.data(TenantContext::new(t.clone(), &self.services));
         }
         let response = self.schema.execute(request).await;
         serde_json::to_value(&response).unwrap_or_else(|e| panic!("response is not JSON: {e}"))

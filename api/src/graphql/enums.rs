@@ -2,6 +2,7 @@ use async_graphql::Enum;
 use ottstats_domain::gender::Gender;
 use ottstats_domain::geography::GeoLevel;
 use ottstats_domain::granularity::Granularity;
+use ottstats_domain::playback::{ContentKind, EventType};
 
 /// A registered user's gender; a missing one is `UNKNOWN`.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -77,6 +78,77 @@ impl From<GeoLevelValue> for GeoLevel {
             GeoLevelValue::Country => GeoLevel::Country,
             GeoLevelValue::State => GeoLevel::State,
             GeoLevelValue::City => GeoLevel::City,
+        }
+    }
+}
+
+/// What a player reported.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "PlayerEventType")]
+pub enum PlayerEventTypeValue {
+    PlayerLoaded,
+    Play,
+    /// A heartbeat while playing; carries the playback time.
+    Playing,
+    Seek,
+    Pause,
+    Buffering,
+    Ended,
+    Error,
+}
+
+impl From<PlayerEventTypeValue> for EventType {
+    fn from(v: PlayerEventTypeValue) -> Self {
+        match v {
+            PlayerEventTypeValue::PlayerLoaded => EventType::PlayerLoaded,
+            PlayerEventTypeValue::Play => EventType::Play,
+            PlayerEventTypeValue::Playing => EventType::Playing,
+            PlayerEventTypeValue::Seek => EventType::Seek,
+            PlayerEventTypeValue::Pause => EventType::Pause,
+            PlayerEventTypeValue::Buffering => EventType::Buffering,
+            PlayerEventTypeValue::Ended => EventType::Ended,
+            PlayerEventTypeValue::Error => EventType::Error,
+        }
+    }
+}
+
+impl From<EventType> for PlayerEventTypeValue {
+    fn from(v: EventType) -> Self {
+        match v {
+            EventType::PlayerLoaded => PlayerEventTypeValue::PlayerLoaded,
+            EventType::Play => PlayerEventTypeValue::Play,
+            EventType::Playing => PlayerEventTypeValue::Playing,
+            EventType::Seek => PlayerEventTypeValue::Seek,
+            EventType::Pause => PlayerEventTypeValue::Pause,
+            EventType::Buffering => PlayerEventTypeValue::Buffering,
+            EventType::Ended => PlayerEventTypeValue::Ended,
+            EventType::Error => PlayerEventTypeValue::Error,
+        }
+    }
+}
+
+/// Live signal or video on demand.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "ContentKind")]
+pub enum ContentKindValue {
+    Live,
+    Vod,
+}
+
+impl From<ContentKind> for ContentKindValue {
+    fn from(k: ContentKind) -> Self {
+        match k {
+            ContentKind::Live => ContentKindValue::Live,
+            ContentKind::Vod => ContentKindValue::Vod,
+        }
+    }
+}
+
+impl From<ContentKindValue> for ContentKind {
+    fn from(k: ContentKindValue) -> Self {
+        match k {
+            ContentKindValue::Live => ContentKind::Live,
+            ContentKindValue::Vod => ContentKind::Vod,
         }
     }
 }

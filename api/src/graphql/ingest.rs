@@ -2,10 +2,12 @@
 
 use async_graphql::{Context, InputObject, SimpleObject};
 use chrono::Utc;
+use ottstats_domain::activity_input::{ContentDraft, LoginDraft, PlayerEventDraft};
 use ottstats_domain::ingest::{self, IngestReport};
+use ottstats_domain::playback::{ContentKind, EventType};
 use ottstats_domain::user::UserDraft;
 
-use super::enums::GenderValue;
+use super::enums::{ContentKindValue, GenderValue, PlayerEventTypeValue};
 use super::{services, tenant};
 use crate::error::{GqlResult, domain};
 
@@ -98,4 +100,108 @@ pub async fn upsert_users(ctx: &Context<'_>, users: Vec<UserInput>) -> GqlResult
     let drafts: Vec<UserDraft> = users.into_iter().map(UserDraft::from).collect();
     let report = domain(ingest::upsert_users(repo, tenant.id, &drafts, Utc::now()).await)?;
     Ok(report.into())
+}
+
+/// One player event.
+#[derive(InputObject, Debug, Clone)]
+pub struct PlayerEventInput {
+    /// The client's id for the event; a repeated id is a duplicate. 1 to 128 characters.
+    pub id: String,
+    /// The player view (session) the event belongs to.
+    pub session_id: String,
+    /// The user who watched.
+    pub user_id: String,
+    /// What happened.
+    #[graphql(name = "type")]
+    pub event_type: PlayerEventTypeValue,
+    /// RFC 3339 instant, at most a day in the future.
+    pub occurred_at: String,
+    /// Seconds into the content, ≥ 0.
+    pub position: Option<f64>,
+    /// `LIVE` or `VOD`; a session's kind is its first event's.
+    pub content_kind: Option<ContentKindValue>,
+    /// The media or live signal played.
+    pub content_id: Option<String>,
+    /// Device label (`Smart TV`, `Android`, …).
+    pub device: Option<String>,
+    /// Where the view came from (`home`, `search`, …).
+    pub referrer: Option<String>,
+    /// Bandwidth measured by the player, 0 to 1,000,000 Kbps.
+    pub bandwidth_kbps: Option<f64>,
+    /// On `PLAYING`: seconds played since the previous report, ≥ 0 (above 300 counts as 300).
+    pub played_seconds: Option<f64>,
+}
+
+impl From<PlayerEventInput> for PlayerEventDraft {
+    fn from(e: PlayerEventInput) -> Self {
+        PlayerEventDraft {
+            id: e.id,
+            session_id: e.session_id,
+            user_id: e.user_id,
+            event_type: EventType::from(e.event_type).as_str().to_owned(),
+            occurred_at: e.occurred_at,
+            position: e.position,
+            content_kind: e.content_kind.map(|k| ContentKind::from(k).as_str().to_owned()),
+            content_id: e.content_id,
+            device: e.device,
+            referrer: e.referrer,
+            bandwidth_kbps: e.bandwidth_kbps,
+            played_seconds: e.played_seconds,
+        }
+    }
+}
+
+/// One login of a user.
+#[derive(InputObject, Debug, Clone)]
+pub struct LoginInput {
+    /// The client's id for the login; a repeated id is a duplicate.
+    pub id: String,
+    pub user_id: String,
+    /// RFC 3339 instant, at most a day in the future.
+    pub occurred_at: String,
+    /// Device label.
+    pub device: Option<String>,
+}
+
+impl From<LoginInput> for LoginDraft {
+    fn from(l: LoginInput) -> Self {
+        LoginDraft { id: l.id, user_id: l.user_id, occurred_at: l.occurred_at, device: l.device }
+    }
+}
+
+/// A media (VOD) or live signal.
+#[derive(InputObject, Debug, Clone)]
+pub struct ContentInput {
+    /// The operator's id for the content.
+    pub id: String,
+    pub kind: ContentKindValue,
+    /// Title shown in statistics, up to 512 characters.
+    pub title: String,
+}
+
+impl From<ContentInput> for ContentDraft {
+    fn from(c: ContentInput) -> Self {
+        ContentDraft { id: c.id, kind: ContentKind::from(c.kind).as_str().to_owned(), title: c.title }
+    }
+}
+
+pub async fn record_events(ctx: &Context<'_>, events: Vec<PlayerEventInput>) -> GqlResult<IngestReportObject> {
+    let tenant = tenant(ctx)?;
+    let repo = services(ctx)?.activity.as_ref();
+    let drafts: Vec<PlayerEventDraft> = events.into_iter().map(Into::into).collect();
+    Ok(domain(ingest::record_events(repo, tenant.id, &drafts, Utc::now()).await)?.into())
+}
+
+pub async fn record_logins(ctx: &Context<'_>, logins: Vec<LoginInput>) -> GqlResult<IngestReportObject> {
+    let tenant = tenant(ctx)?;
+    let repo = services(ctx)?.activity.as_ref();
+    let drafts: Vec<LoginDraft> = logins.into_iter().map(Into::into).collect();
+    Ok(domain(ingest::record_logins(repo, tenant.id, &drafts, Utc::now()).await)?.into())
+}
+
+pub async fn upsert_contents(ctx: &Context<'_>, contents: Vec<ContentInput>) -> GqlResult<IngestReportObject> {
+    let tenant = tenant(ctx)?;
+    let repo = services(ctx)?.activity.as_ref();
+    let drafts: Vec<ContentDraft> = contents.into_iter().map(Into::into).collect();
+    Ok(domain(ingest::upsert_contents(repo, tenant.id, &drafts).await)?.into())
 }

@@ -1,19 +1,25 @@
 //! The GraphQL schema: thin resolvers over the domain's use cases.
 
+mod activity;
 mod enums;
 mod error_codes;
+mod events;
 mod ingest;
+mod loaders;
 mod registrations;
+mod users;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
 use async_graphql::{SDLExportOptions, extensions::Tracing};
+use ottstats_domain::activity_repository::ActivityRepository;
 use ottstats_domain::repository::{HealthCheck, RegistrationStatsRepository, TenantRepository, UserRepository};
 use ottstats_domain::tenant::Tenant;
 
-pub use enums::{GenderValue, GeoLevelValue, GranularityValue};
+pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
 pub use error_codes::ErrorCodes;
+pub use loaders::TenantContext;
 
 use crate::error::{ApiError, GqlResult};
 
@@ -28,6 +34,7 @@ pub struct Services {
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
     pub registrations: Arc<dyn RegistrationStatsRepository>,
+    pub activity: Arc<dyn ActivityRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -35,13 +42,15 @@ impl Services {
     /// All repositories backed by one store.
     pub fn from_store(store: ottstats_persistence::Store) -> Services {
         let store = Arc::new(store);
-        Services { tenants: store.clone(), users: store.clone(), registrations: store.clone(), health: store }
+        Services {
+            tenants: store.clone(),
+            users: store.clone(),
+            registrations: store.clone(),
+            activity: store.clone(),
+            health: store,
+        }
     }
 }
-
-/// The tenant whose API key authenticated the request.
-#[derive(Debug, Clone)]
-pub struct TenantContext(pub Tenant);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -69,9 +78,14 @@ pub(crate) fn services<'a>(ctx: &Context<'a>) -> GqlResult<&'a Services> {
     ctx.data::<Services>()
 }
 
+pub(crate) fn tenant_context<'a>(ctx: &Context<'a>) -> GqlResult<&'a TenantContext> {
+    ctx.data::<TenantContext>()
+        .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`").extend())
+}
+
 pub(crate) fn tenant<'a>(ctx: &Context<'a>) -> GqlResult<&'a Tenant> {
     ctx.data::<TenantContext>()
-        .map(|t| &t.0)
+        .map(|t| &t.tenant)
         .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`").extend())
 }
 
@@ -92,11 +106,30 @@ impl Query {
     ) -> GqlResult<registrations::RegistrationStats> {
         registrations::RegistrationStats::resolve(ctx, period, filter)
     }
+
+    /// One user of the tenant by id; null when the tenant has no such user.
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operator's id for the user.")] id: ID,
+    ) -> GqlResult<Option<users::User>> {
+        users::user(ctx, id).await
+    }
+
+    /// Several users by id, in the order asked, null where the tenant has no such user;
+    /// at most 100 ids.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Up to 100 ids.")] ids: Vec<ID>,
+    ) -> GqlResult<Vec<Option<users::User>>> {
+        users::users(ctx, ids).await
+    }
 }
 
 pub struct Mutation;
 
-/// What can be written: the tenant's users (more kinds of data follow).
+/// What can be written: the tenant's users, contents, player events and logins.
 #[Object]
 impl Mutation {
     /// Creates or updates registered users by id. Every valid item is stored, every
@@ -107,5 +140,33 @@ impl Mutation {
         users: Vec<ingest::UserInput>,
     ) -> GqlResult<ingest::IngestReportObject> {
         ingest::upsert_users(ctx, users).await
+    }
+
+    /// Records player events. A repeated event id is a duplicate, stored once; events may
+    /// arrive late and out of order. At most 10,000 items.
+    async fn record_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The events, in any order.")] events: Vec<ingest::PlayerEventInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::record_events(ctx, events).await
+    }
+
+    /// Records logins. A repeated login id is a duplicate, stored once. At most 10,000 items.
+    async fn record_logins(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The logins.")] logins: Vec<ingest::LoginInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::record_logins(ctx, logins).await
+    }
+
+    /// Creates or updates medias and live signals (their kind and title). At most 10,000 items.
+    async fn upsert_contents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contents; a later item with the same id wins.")] contents: Vec<ingest::ContentInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::upsert_contents(ctx, contents).await
     }
 }

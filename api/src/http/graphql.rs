@@ -18,7 +18,7 @@ pub async fn execute(State(state): State<AppState>, headers: HeaderMap, request:
         Ok(t) => t,
         Err(e) => return auth_failure(e),
     };
-    let request = request.into_inner().data(TenantContext(tenant));
+    let request = request.into_inner().data(TenantContext::new(tenant, &state.services));
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 

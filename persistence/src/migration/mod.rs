@@ -5,6 +5,10 @@ use sea_orm_migration::prelude::*;
 mod m20261125_120000_create_tenants;
 mod m20261125_120100_create_api_keys;
 mod m20261125_120200_create_registered_users;
+mod m20261125_130000_create_contents;
+mod m20261125_130100_create_player_events;
+mod m20261125_130200_create_playback_sessions;
+mod m20261125_130300_create_logins;
 
 pub struct Migrator;
 
@@ -15,6 +19,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_120000_create_tenants::Migration),
             Box::new(m20261125_120100_create_api_keys::Migration),
             Box::new(m20261125_120200_create_registered_users::Migration),
+            Box::new(m20261125_130000_create_contents::Migration),
+            Box::new(m20261125_130100_create_player_events::Migration),
+            Box::new(m20261125_130200_create_playback_sessions::Migration),
+            Box::new(m20261125_130300_create_logins::Migration),
         ]
     }
 }

@@ -1,0 +1,90 @@
+//! `user(id)` and `users(ids)`: a user's profile, and the way to their activity.
+
+use async_graphql::{Context, ErrorExtensions, ID, Object};
+use ottstats_domain::InputError;
+use ottstats_domain::user::RegisteredUser;
+
+use super::activity::UserActivity;
+use super::enums::GenderValue;
+use super::registrations::PeriodInput;
+use super::tenant_context;
+use crate::error::{ApiError, GqlResult};
+
+/// The most ids `users(ids)` takes.
+pub const MAX_USERS: usize = 100;
+
+/// A registered user of the tenant.
+pub struct User(RegisteredUser);
+
+pub async fn user(ctx: &Context<'_>, id: ID) -> GqlResult<Option<User>> {
+    let tc = tenant_context(ctx)?;
+    let found = tc.users.load_one(id.0).await.map_err(|e| ApiError::Repo(e).extend())?;
+    Ok(found.map(User))
+}
+
+pub async fn users(ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Option<User>>> {
+    if ids.len() > MAX_USERS {
+        let e = InputError::new("ids", format!("at most {MAX_USERS} ids, got {}", ids.len()));
+        return Err(ApiError::Input(e).extend());
+    }
+    let tc = tenant_context(ctx)?;
+    let keys: Vec<String> = ids.iter().map(|id| id.0.clone()).collect();
+    let found = tc.users.load_many(keys.iter().cloned()).await.map_err(|e| ApiError::Repo(e).extend())?;
+    Ok(keys.iter().map(|k| found.get(k).cloned().map(User)).collect())
+}
+
+/// A registered user of the tenant, and what they did.
+#[Object]
+impl User {
+    /// The operator's id for the user.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn gender(&self) -> GenderValue {
+        self.0.gender.into()
+    }
+
+    /// `YYYY-MM-DD`, when known.
+    async fn birth_date(&self) -> Option<String> {
+        self.0.birth_date.map(|d| d.format("%Y-%m-%d").to_string())
+    }
+
+    /// Whole years at registration (UTC date); null when unknown or outside 0..=120.
+    async fn age(&self) -> Option<i32> {
+        self.0.age.map(i32::from)
+    }
+
+    /// ISO 3166-1 alpha-2 code.
+    async fn country(&self) -> Option<&str> {
+        self.0.country.map(|c| c.code())
+    }
+
+    async fn state(&self) -> Option<&str> {
+        self.0.state.as_deref()
+    }
+
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+
+    /// RFC 3339 instant (UTC) of registration.
+    async fn registered_at(&self) -> String {
+        self.0.registered_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
+    /// What the user did in a period: overview, every player event, bandwidth and
+    /// consumption details.
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)`; the tenant's time zone when none is given.")] period: PeriodInput,
+    ) -> GqlResult<UserActivity> {
+        UserActivity::resolve(ctx, &self.0.id, period)
+    }
+}

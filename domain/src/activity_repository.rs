@@ -1,0 +1,89 @@
+//! What one user's activity needs from storage.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::RepoError;
+use crate::granularity::Bucket;
+use crate::period::Period;
+use crate::playback::activity::SessionInPeriod;
+use crate::playback::bandwidth::BandwidthStats;
+use crate::playback::{Content, EventType, Login, PlayerEvent};
+use crate::tenant::TenantId;
+
+/// How a write of items that are never updated went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordOutcome {
+    /// Items stored.
+    pub written: usize,
+    /// Items whose id was stored already (or repeated in the batch): stored once.
+    pub duplicates: usize,
+}
+
+/// Where an events page starts: after this (instant, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCursor {
+    pub occurred_at: DateTime<Utc>,
+    pub id: String,
+}
+
+/// Which events of a user in a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery<'a> {
+    pub tenant: TenantId,
+    pub user_id: &'a str,
+    pub period: &'a Period,
+    /// `None`: every type.
+    pub types: Option<&'a [EventType]>,
+}
+
+#[async_trait]
+pub trait ActivityRepository: Send + Sync {
+    /// Stores new events in one transaction, ignoring ids already stored, and
+    /// re-derives the playback time of every session they touch (events may arrive late
+    /// and out of order).
+    async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError>;
+
+    async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError>;
+
+    /// Creates or updates contents; `written` counts changes, `duplicates` unchanged ones.
+    async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError>;
+
+    async fn find_contents(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<Content>, RepoError>;
+
+    /// Every session of the user that started in the period or has events in it, with
+    /// its PLAY events and playback time inside the period.
+    async fn sessions_in_period(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+        period: &Period,
+    ) -> Result<Vec<SessionInPeriod>, RepoError>;
+
+    /// Up to `limit` events ordered by (instant, id), after `after` when given.
+    async fn events_page(
+        &self,
+        q: &EventQuery<'_>,
+        after: Option<&EventCursor>,
+        limit: usize,
+    ) -> Result<Vec<PlayerEvent>, RepoError>;
+
+    async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError>;
+
+    /// Bandwidth samples of the user's events per bucket, in the buckets' order.
+    async fn bandwidth(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+        buckets: &[Bucket],
+    ) -> Result<Vec<BandwidthStats>, RepoError>;
+
+    /// The user's logins in the period, newest first, at most `limit`.
+    async fn logins(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+        period: &Period,
+        limit: usize,
+    ) -> Result<Vec<Login>, RepoError>;
+}

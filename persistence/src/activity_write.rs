@@ -1,0 +1,290 @@
+//! Writing player events, logins and contents. Events may arrive late, out of order and
+//! more than once: every session a batch touches is re-derived from all its events.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::Utc;
+use ottstats_domain::RepoError;
+use ottstats_domain::activity_repository::RecordOutcome;
+use ottstats_domain::playback::session::{event_order, playback_ms, summarize};
+use ottstats_domain::playback::{Content, Login, PlayerEvent};
+use ottstats_domain::tenant::TenantId;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use crate::activity_rows::{content, content_row, event, event_row, login_row, session_row};
+use crate::connect::Backend;
+use crate::entities::{content as content_entity, login as login_entity, playback_session, player_event};
+use crate::error::db_err;
+use crate::store::Store;
+
+/// Rows a statement carries at most (14 columns: under either engine's parameter limit).
+const CHUNK: usize = 1_000;
+
+/// Items of a batch whose id was seen earlier in the batch, and the first of each id.
+fn first_of_each_id<'a, T>(items: &'a [T], id: impl Fn(&T) -> &str) -> (Vec<&'a T>, usize) {
+    let mut seen = HashSet::new();
+    let mut fresh = Vec::with_capacity(items.len());
+    for item in items {
+        if seen.insert(id(item).to_owned()) {
+            fresh.push(item);
+        }
+    }
+    let repeats = items.len() - fresh.len();
+    (fresh, repeats)
+}
+
+/// A stable 64-bit key for an advisory lock.
+fn lock_key(text: &str) -> i64 {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+impl Store {
+    /// Which of `ids` the tenant has stored in `table` already.
+    async fn stored_ids(
+        &self,
+        txn: &DatabaseTransaction,
+        table: &str,
+        tenant: TenantId,
+        ids: &[&str],
+    ) -> Result<HashSet<String>, RepoError> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut sql = crate::sql::Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
+            sql.bind(tenant.0).push(" AND id IN (").bind_list(chunk.iter().map(|s| (*s).to_owned())).push(")");
+            let rows = txn.query_all_raw(sql.statement(txn.get_database_backend())).await.map_err(db_err)?;
+            for row in rows {
+                found.insert(row.try_get::<String>("", "id").map_err(|e| crate::error::corrupt("id", e))?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// On PostgreSQL, serialises writers of the same sessions (in a fixed order, so two
+    /// batches cannot deadlock) until the transaction ends.
+    async fn lock_sessions(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: TenantId,
+        sessions: &[(&str, &str)],
+    ) -> Result<(), RepoError> {
+        if self.backend != Backend::Postgres || sessions.is_empty() {
+            return Ok(());
+        }
+        let mut keys: Vec<i64> =
+            sessions.iter().map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0))).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+        let sql = format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {}) AS t(k) ORDER BY k", values.join(","));
+        txn.execute_unprepared(&sql).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn write_events(
+        &self,
+        tenant: TenantId,
+        events: &[PlayerEvent],
+    ) -> Result<RecordOutcome, RepoError> {
+        let (fresh, repeats) = first_of_each_id(events, |e| &e.id);
+        if fresh.is_empty() {
+            return Ok(RecordOutcome { written: 0, duplicates: repeats });
+        }
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let mut keys: Vec<(&str, &str)> = fresh.iter().map(|e| (e.user_id.as_str(), e.session_id.as_str())).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        self.lock_sessions(&txn, tenant, &keys).await?;
+        let ids: Vec<&str> = fresh.iter().map(|e| e.id.as_str()).collect();
+        let stored = self.stored_ids(&txn, "player_events", tenant, &ids).await?;
+        let new: Vec<&PlayerEvent> = fresh.into_iter().filter(|e| !stored.contains(&e.id)).collect();
+        let duplicates = repeats + (ids.len() - new.len());
+
+        // Every event of each touched session: those stored (with their playback) and the new.
+        let mut sessions: BTreeMap<(String, String), Vec<(PlayerEvent, Option<i64>)>> = BTreeMap::new();
+        for e in &new {
+            sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
+        }
+        let session_ids: Vec<String> = {
+            let mut s: Vec<String> = sessions.keys().map(|(_, s)| s.clone()).collect();
+            s.dedup();
+            s
+        };
+        for chunk in session_ids.chunks(CHUNK) {
+            let rows = player_event::Entity::find()
+                .filter(player_event::Column::TenantId.eq(tenant.0))
+                .filter(player_event::Column::SessionId.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await
+                .map_err(db_err)?;
+            for row in rows {
+                let (e, ms) = event(row)?;
+                if let Some(list) = sessions.get_mut(&(e.user_id.clone(), e.session_id.clone())) {
+                    list.push((e, Some(ms)));
+                }
+            }
+        }
+
+        let mut inserts = Vec::with_capacity(new.len());
+        let mut updates: Vec<(String, i64)> = Vec::new();
+        let mut summaries = Vec::with_capacity(sessions.len());
+        for (_, mut list) in sessions {
+            list.sort_by(|a, b| event_order(&a.0, &b.0));
+            let ordered: Vec<PlayerEvent> = list.iter().map(|(e, _)| e.clone()).collect();
+            let ms = playback_ms(&ordered);
+            for ((e, stored_ms), ms) in list.iter().zip(&ms) {
+                match stored_ms {
+                    None => inserts.push(event_row(tenant, e, *ms)),
+                    Some(old) if old != ms => updates.push((e.id.clone(), *ms)),
+                    Some(_) => {}
+                }
+            }
+            if let Some(summary) = summarize(&ordered, &ms) {
+                summaries.push(session_row(tenant, &summary));
+            }
+        }
+        for chunk in inserts.chunks(CHUNK) {
+            player_event::Entity::insert_many(chunk.to_vec()).exec(&txn).await.map_err(db_err)?;
+        }
+        for (id, ms) in updates {
+            player_event::Entity::update_many()
+                .col_expr(player_event::Column::PlaybackMs, Expr::value(ms))
+                .filter(player_event::Column::TenantId.eq(tenant.0))
+                .filter(player_event::Column::Id.eq(id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        use playback_session::Column as S;
+        for chunk in summaries.chunks(CHUNK) {
+            playback_session::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([S::TenantId, S::UserId, S::SessionId])
+                        .update_columns([
+                            S::FirstAt,
+                            S::ContentKind,
+                            S::ContentId,
+                            S::Device,
+                            S::Referrer,
+                            S::PlaybackMs,
+                        ])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(RecordOutcome { written: new.len(), duplicates })
+    }
+
+    pub(crate) async fn write_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
+        let (fresh, repeats) = first_of_each_id(logins, |l| &l.id);
+        if fresh.is_empty() {
+            return Ok(RecordOutcome { written: 0, duplicates: repeats });
+        }
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let ids: Vec<&str> = fresh.iter().map(|l| l.id.as_str()).collect();
+        let stored = self.stored_ids(&txn, "logins", tenant, &ids).await?;
+        let rows: Vec<login_entity::ActiveModel> =
+            fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| login_row(tenant, l)).collect();
+        let written = rows.len();
+        for chunk in rows.chunks(CHUNK) {
+            // A concurrent batch may have stored the same id meanwhile: it stays stored once.
+            login_entity::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([login_entity::Column::TenantId, login_entity::Column::Id])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(RecordOutcome { written, duplicates: repeats + ids.len() - written })
+    }
+
+    pub(crate) async fn write_contents(
+        &self,
+        tenant: TenantId,
+        contents: &[Content],
+    ) -> Result<RecordOutcome, RepoError> {
+        if contents.is_empty() {
+            return Ok(RecordOutcome::default());
+        }
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let mut ids: Vec<String> = contents.iter().map(|c| c.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let mut current: HashMap<String, Content> = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows = content_entity::Entity::find()
+                .filter(content_entity::Column::TenantId.eq(tenant.0))
+                .filter(content_entity::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await
+                .map_err(db_err)?;
+            for row in rows {
+                let c = content(row)?;
+                current.insert(c.id.clone(), c);
+            }
+        }
+        let mut outcome = RecordOutcome::default();
+        let mut changed: Vec<String> = Vec::new();
+        for c in contents {
+            if current.get(&c.id) == Some(c) {
+                outcome.duplicates += 1;
+            } else {
+                outcome.written += 1;
+                current.insert(c.id.clone(), c.clone());
+                changed.push(c.id.clone());
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        let now = Utc::now().timestamp_millis();
+        let rows: Vec<content_entity::ActiveModel> =
+            changed.iter().filter_map(|id| current.get(id)).map(|c| content_row(tenant, c, now)).collect();
+        use content_entity::Column as C;
+        for chunk in rows.chunks(CHUNK) {
+            content_entity::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([C::TenantId, C::Id])
+                        .update_columns([C::Kind, C::Title, C::UpdatedAt])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_ids_keep_the_first() {
+        let items = ["a", "b", "a", "c", "b"];
+        let (fresh, repeats) = first_of_each_id(&items, |s| s);
+        assert_eq!(fresh, [&"a", &"b", &"c"]);
+        assert_eq!(repeats, 2);
+    }
+
+    #[test]
+    fn lock_keys_are_stable() {
+        assert_eq!(lock_key("1\u{0}u\u{0}s"), lock_key("1\u{0}u\u{0}s"));
+        assert_ne!(lock_key("1\u{0}u\u{0}s"), lock_key("2\u{0}u\u{0}s"));
+    }
+}
