@@ -18,17 +18,20 @@ pub struct ServeOptions {
 pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
     let store = Store::open(&opts.database_url).await?;
     let services = Services::from_store(store.clone());
-    let demo_key = if opts.demo { Some(crate::demo::prepare(&services).await?) } else { None };
+    let demo = if opts.demo { Some(crate::demo::prepare(&services).await?) } else { None };
     let listener =
         TcpListener::bind(opts.bind).await.map_err(|e| CliError::Io(format!("cannot listen on {}", opts.bind), e))?;
     let addr = listener.local_addr().map_err(|e| CliError::Io("cannot read the bound address".into(), e))?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql");
-    if let Some(key) = &demo_key {
+    if let Some(demo) = &demo {
         println!("GraphiQL: http://{addr}/graphql (the demo key is filled in)");
+        if let Some(user) = &demo.featured_user {
+            println!("a demo user with playback activity: {user}");
+        }
         println!("demo API key:");
-        println!("{key}");
+        println!("{}", demo.api_key);
     }
-    let app = router(AppState::new(services, demo_key));
+    let app = router(AppState::new(services, demo));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -90,7 +90,7 @@ async fn import_reports_bad_lines_and_stores_the_good_ones() {
         let out = ottstats(&db, &["import", "users", path(&ndjson), "--api-key", &key]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains("line 3: not a user object"), "{stderr}");
+        assert!(stderr.contains("line 3: not a valid object"), "{stderr}");
         assert!(text(&out.stdout).contains("1 accepted, 1 duplicates, 1 rejected"), "{}", text(&out.stdout));
 
         let tenant = db.store.find_by_api_key(&key).await.ok().flatten().unwrap_or_else(|| panic!("tenant"));
@@ -167,4 +167,63 @@ fn export_schema_prints_the_committed_sdl() {
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap_or_else(|| panic!("non-UTF-8 path"))
+}
+
+/// `generate events` for generated users, then `import contents|events|logins`: every line
+/// is accepted once and is a duplicate the second time.
+#[tokio::test]
+async fn generated_activity_imports_cleanly_and_once() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out_dir = dir.path().join("activity");
+        let args = [
+            "generate",
+            "events",
+            "--output-dir",
+            path(&out_dir),
+            "--users",
+            "4",
+            "--users-from",
+            "2025-01-01",
+            "--users-to",
+            "2025-06-01",
+            "--from",
+            "2025-06-01",
+            "--to",
+            "2025-06-08",
+            "--intensity",
+            "2",
+        ];
+        let out = ottstats(&db, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let lines = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap_or_default().lines().count();
+        let (contents, events, logins) = (lines("contents.ndjson"), lines("events.ndjson"), lines("logins.ndjson"));
+        assert!(contents == 72 && events > 100 && logins > 0, "{contents} {events} {logins}");
+        for (kind, file, count) in [
+            ("contents", "contents.ndjson", contents),
+            ("events", "events.ndjson", events),
+            ("logins", "logins.ndjson", logins),
+        ] {
+            let file = out_dir.join(file);
+            let first = ottstats(&db, &["import", kind, path(&file), "--api-key", &key]);
+            assert!(first.status.success(), "{}", text(&first.stderr));
+            assert!(
+                text(&first.stdout).contains(&format!("{count} accepted, 0 duplicates, 0 rejected")),
+                "{}",
+                text(&first.stdout)
+            );
+            let again = ottstats(&db, &["import", kind, path(&file), "--api-key", &key]);
+            assert!(
+                text(&again.stdout).contains(&format!("0 accepted, {count} duplicates, 0 rejected")),
+                "{}",
+                text(&again.stdout)
+            );
+        }
+        let csv = dir.path().join("events.csv");
+        std::fs::write(&csv, "id\n").unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "events", path(&csv), "--api-key", &key]);
+        assert!(!out.status.success() && text(&out.stderr).contains("NDJSON only"), "{}", text(&out.stderr));
+    })
+    .await;
 }

@@ -49,9 +49,21 @@ fn start(dir: &std::path::Path) -> (Server, String, BufReader<std::process::Chil
 async fn demo_server_answers_with_its_key_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (mut server, addr, stdout) = start(dir.path());
-    let printed: Vec<String> = stdout.lines().take(3).map_while(Result::ok).collect();
+    let mut printed = Vec::new();
+    for line in stdout.lines().map_while(Result::ok) {
+        let done = line.starts_with("ott_");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
     let key = printed.last().cloned().unwrap_or_default();
     assert!(key.starts_with("ott_"), "{printed:?}");
+    let featured = printed
+        .iter()
+        .find_map(|l| l.strip_prefix("a demo user with playback activity: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no featured user: {printed:?}"));
     assert!(dir.path().join("ottstats.db").exists());
 
     let client = reqwest::Client::new();
@@ -67,6 +79,22 @@ async fn demo_server_answers_with_its_key_and_stops_on_sigterm() {
     };
     assert_eq!(json["data"]["registrations"]["total"], 0, "{json}");
     assert_eq!(json["data"]["all"]["total"], 30_000, "{json}");
+
+    let today = chrono::Utc::now().date_naive();
+    let query = format!(
+        "{{ user(id: \"{featured}\") {{ activity(period: {{from: \"{}\", to: \"{}\"}}) {{ overview {{ streams }} events {{ totalCount }} }} }} }}",
+        today - chrono::Duration::days(31),
+        today + chrono::Duration::days(1)
+    );
+    let body = serde_json::json!({ "query": query });
+    let response = client.post(format!("http://{addr}/graphql")).bearer_auth(&key).json(&body).send().await;
+    let json: serde_json::Value = match response {
+        Ok(r) => r.json().await.unwrap_or_default(),
+        Err(e) => panic!("{e}"),
+    };
+    let activity = &json["data"]["user"]["activity"];
+    assert!(activity["events"]["totalCount"].as_i64().unwrap_or(0) > 0, "{json}");
+    assert!(activity["overview"]["streams"].as_i64().unwrap_or(0) > 0, "{json}");
 
     let pid = server.0.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap_or_else(|e| panic!("{e}"));

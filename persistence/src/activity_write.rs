@@ -19,11 +19,16 @@ use crate::entities::{content as content_entity, login as login_entity, playback
 use crate::error::db_err;
 use crate::store::Store;
 
+/// (user id, session id)
+type SessionKey = (String, String);
+/// An event of a session, with its playback as stored (`None`: new in this batch).
+type EventAndStoredPlayback = (PlayerEvent, Option<i64>);
+
 /// Rows a statement carries at most (14 columns: under either engine's parameter limit).
 const CHUNK: usize = 1_000;
 
 /// Items of a batch whose id was seen earlier in the batch, and the first of each id.
-fn first_of_each_id<'a, T>(items: &'a [T], id: impl Fn(&T) -> &str) -> (Vec<&'a T>, usize) {
+fn first_of_each_id<T>(items: &[T], id: impl Fn(&T) -> &str) -> (Vec<&T>, usize) {
     let mut seen = HashSet::new();
     let mut fresh = Vec::with_capacity(items.len());
     for item in items {
@@ -106,7 +111,7 @@ impl Store {
         let duplicates = repeats + (ids.len() - new.len());
 
         // Every event of each touched session: those stored (with their playback) and the new.
-        let mut sessions: BTreeMap<(String, String), Vec<(PlayerEvent, Option<i64>)>> = BTreeMap::new();
+        let mut sessions: BTreeMap<SessionKey, Vec<EventAndStoredPlayback>> = BTreeMap::new();
         for e in &new {
             sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
         }

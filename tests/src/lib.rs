@@ -52,8 +52,8 @@ impl Env {
     }
 
     /// Starts the real router on 127.0.0.1:0.
-    pub async fn serve(&self, demo_key: Option<String>) -> TestServer {
-        TestServer::start(AppState::new(self.services.clone(), demo_key)).await
+    pub async fn serve(&self, demo: Option<ottstats_api::demo::Demo>) -> TestServer {
+        TestServer::start(AppState::new(self.services.clone(), demo)).await
     }
 }
 

@@ -65,7 +65,8 @@ async fn bad_queries_get_codes(env: Env) {
 }
 
 async fn graphiql_works_offline_with_the_demo_key(env: Env) {
-    let server = env.serve(Some("ott_9_demo\"</script>".into())).await;
+    let demo = ottstats_api::demo::Demo { api_key: "ott_9_demo\"</script>".into(), featured_user: Some("u7".into()) };
+    let server = env.serve(Some(demo)).await;
     let page = reqwest::get(server.url("/graphql")).await.map(|r| r.text());
     let page = match page {
         Ok(text) => text.await.unwrap_or_default(),
@@ -73,11 +74,8 @@ async fn graphiql_works_offline_with_the_demo_key(env: Env) {
     };
     assert!(page.contains("/graphql/assets/graphiql.min.js"));
     // The key is embedded as a JSON string, escaped: it cannot end the script.
-    assert!(
-        page.contains(r#"const demoKey = "ott_9_demo\"</script>";"#)
-            || page.contains(r#"const demoKey = "ott_9_demo\"<\/script>";"#),
-        "{page}"
-    );
+    assert!(page.contains(r#"const demoKey = "ott_9_demo\"\u003c/script>";"#), "{page}");
+    assert!(page.contains(r#"const demoUser = "u7";"#), "{page}");
     assert!(!page.contains("unpkg") && !page.contains("cdn."));
     let client = reqwest::Client::builder().no_gzip().build().unwrap_or_else(|e| panic!("{e}"));
     for asset in [

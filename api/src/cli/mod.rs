@@ -1,6 +1,6 @@
 //! The `ottstats` command line.
 
-mod generate;
+pub mod generate;
 mod import;
 mod tenant;
 
@@ -94,6 +94,12 @@ pub enum FileFormat {
 pub enum ImportCommand {
     /// Import registered users from CSV (with a header line) or NDJSON.
     Users(ImportArgs),
+    /// Import player events from NDJSON.
+    Events(ImportArgs),
+    /// Import logins from NDJSON.
+    Logins(ImportArgs),
+    /// Import contents (medias and live signals) from NDJSON.
+    Contents(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +120,8 @@ pub struct ImportArgs {
 pub enum GenerateCommand {
     /// Registered users.
     Users(generate::GenerateUsersArgs),
+    /// Contents, player events and logins of generated users.
+    Events(generate::GenerateEventsArgs),
 }
 
 /// Why a command failed.
@@ -163,9 +171,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             print!("{}", crate::graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import(ImportCommand::Users(args)) => import::users(args).await,
+        Command::Import(ImportCommand::Users(args)) => import::run::<import::Users>(args).await,
+        Command::Import(ImportCommand::Events(args)) => import::run::<import::Events>(args).await,
+        Command::Import(ImportCommand::Logins(args)) => import::run::<import::Logins>(args).await,
+        Command::Import(ImportCommand::Contents(args)) => import::run::<import::Contents>(args).await,
         Command::Generate(GenerateCommand::Users(args)) => {
             generate::users(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(GenerateCommand::Events(args)) => {
+            generate::events(args)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -70,6 +70,7 @@ impl From<Figures> for ConsumptionFigures {
     }
 }
 
+/// What one user did in a period: each field is one panel.
 #[Object]
 impl UserActivity {
     /// Streams, playback starts and minutes consumed in the period.

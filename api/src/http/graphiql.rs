@@ -22,12 +22,13 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 ];
 
 pub async fn page(State(state): State<AppState>) -> Html<String> {
-    // The key goes in as a JSON string literal, so it cannot break out of the script.
-    let key = match &state.demo_key {
-        Some(k) => serde_json::Value::from(k.as_ref()).to_string(),
-        None => "null".to_owned(),
-    };
-    Html(PAGE.replace("__DEMO_KEY__", &key))
+    // Values go in as JSON literals with `<` escaped, so they cannot end the script.
+    let literal = |v: Option<&str>| serde_json::Value::from(v).to_string().replace('<', "\\u003c");
+    let demo = state.demo.as_deref();
+    Html(
+        PAGE.replace("__DEMO_KEY__", &literal(demo.map(|d| d.api_key.as_str())))
+            .replace("__DEMO_USER__", &literal(demo.and_then(|d| d.featured_user.as_deref()))),
+    )
 }
 
 pub async fn asset(Path(file): Path<String>) -> Response {

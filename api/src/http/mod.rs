@@ -30,17 +30,17 @@ pub struct AppState {
     pub schema: AppSchema,
     pub services: Services,
     pub auth: Authenticator,
-    /// Pre-filled in GraphiQL's headers when the server runs with `--demo`.
-    pub demo_key: Option<Arc<str>>,
+    /// Pre-filled in GraphiQL when the server runs with `--demo`.
+    pub demo: Option<Arc<crate::demo::Demo>>,
 }
 
 impl AppState {
-    pub fn new(services: Services, demo_key: Option<String>) -> AppState {
+    pub fn new(services: Services, demo: Option<crate::demo::Demo>) -> AppState {
         AppState {
             schema: crate::graphql::build_schema(services.clone()),
             auth: Authenticator::new(services.tenants.clone()),
             services,
-            demo_key: demo_key.map(Arc::from),
+            demo: demo.map(Arc::new),
         }
     }
 }

@@ -1,19 +1,18 @@
-//! `ottstats import users FILE`: stream a CSV or NDJSON file into a tenant, in batches,
-//! reporting every bad line with its number and storing every good one.
+//! `ottstats import users|events|logins|contents FILE`: stream a file into a tenant, in
+//! batches, reporting every bad line with its number and storing every good one.
+
+mod records;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ottstats_domain::ingest;
 use ottstats_domain::repository::TenantRepository;
 use ottstats_domain::tenant::Tenant;
-use ottstats_domain::user::UserDraft;
 use ottstats_persistence::Store;
-use serde::Deserialize;
+pub use records::{Contents, Events, Kind, Logins, Users};
 
 use super::{CliError, FileFormat, ImportArgs};
 
@@ -22,42 +21,6 @@ const BATCH: usize = 5_000;
 
 /// Exit status when some lines were rejected (the others were stored).
 pub const EXIT_SOME_REJECTED: u8 = 2;
-
-/// One user as a file line carries it; camelCase or snake_case keys.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UserRecord {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    gender: Option<String>,
-    #[serde(default, alias = "birth_date")]
-    birth_date: Option<String>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    city: Option<String>,
-    #[serde(alias = "registered_at")]
-    registered_at: String,
-}
-
-impl From<UserRecord> for UserDraft {
-    fn from(r: UserRecord) -> Self {
-        UserDraft {
-            id: r.id,
-            name: r.name.unwrap_or_default(),
-            gender: r.gender,
-            birth_date: r.birth_date,
-            country: r.country,
-            state: r.state,
-            city: r.city,
-            registered_at: r.registered_at,
-        }
-    }
-}
 
 fn guess_format(path: &Path) -> Option<FileFormat> {
     match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
@@ -75,22 +38,22 @@ struct Totals {
     rejected: usize,
 }
 
-struct Importer<'a> {
+struct Importer<'a, K: Kind> {
     store: &'a Store,
     tenant: Tenant,
     progress: ProgressBar,
     /// (line number, draft)
-    batch: Vec<(u64, UserDraft)>,
+    batch: Vec<(u64, K::Draft)>,
     totals: Totals,
 }
 
-impl Importer<'_> {
+impl<K: Kind> Importer<'_, K> {
     fn reject(&mut self, line: u64, reason: &str) {
         self.totals.rejected += 1;
         self.progress.suspend(|| eprintln!("line {line}: {reason}"));
     }
 
-    async fn push(&mut self, line: u64, draft: UserDraft) -> Result<(), CliError> {
+    async fn push(&mut self, line: u64, draft: K::Draft) -> Result<(), CliError> {
         self.batch.push((line, draft));
         if self.batch.len() >= BATCH {
             self.flush().await?;
@@ -103,8 +66,8 @@ impl Importer<'_> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let (lines, drafts): (Vec<u64>, Vec<UserDraft>) = batch.into_iter().unzip();
-        let report = ingest::upsert_users(self.store, self.tenant.id, &drafts, Utc::now()).await?;
+        let (lines, drafts): (Vec<u64>, Vec<K::Draft>) = batch.into_iter().unzip();
+        let report = K::ingest(self.store, self.tenant.id, &drafts).await?;
         self.totals.accepted += report.accepted;
         self.totals.duplicates += report.duplicates;
         for r in report.rejected {
@@ -128,10 +91,14 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-pub async fn users(args: ImportArgs) -> Result<ExitCode, CliError> {
+/// Imports a file of `K` into the tenant of the API key.
+pub async fn run<K: Kind>(args: ImportArgs) -> Result<ExitCode, CliError> {
     let format = args.format.or_else(|| guess_format(&args.file)).ok_or_else(|| {
         CliError::Usage(format!("cannot tell the format of {}: pass --format csv|ndjson", args.file.display()))
     })?;
+    if format == FileFormat::Csv && !K::CSV {
+        return Err(CliError::Usage(format!("{} are imported from NDJSON only", K::NAME)));
+    }
     let file = File::open(&args.file).map_err(|e| CliError::Io(format!("cannot open {}", args.file.display()), e))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let store = Store::open(&args.db.url()).await?;
@@ -141,7 +108,7 @@ pub async fn users(args: ImportArgs) -> Result<ExitCode, CliError> {
         .ok_or_else(|| CliError::Usage("the API key is not valid".into()))?;
     let progress = progress_bar(len);
     let reader = BufReader::with_capacity(1 << 16, progress.wrap_read(file));
-    let mut importer = Importer {
+    let mut importer: Importer<K> = Importer {
         store: &store,
         tenant,
         progress: progress.clone(),
@@ -156,7 +123,8 @@ pub async fn users(args: ImportArgs) -> Result<ExitCode, CliError> {
     progress.finish_and_clear();
     let t = &importer.totals;
     println!(
-        "imported {} into tenant {}: {} accepted, {} duplicates, {} rejected",
+        "imported {} {} into tenant {}: {} accepted, {} duplicates, {} rejected",
+        K::NAME,
         args.file.display(),
         importer.tenant.name,
         t.accepted,
@@ -169,22 +137,22 @@ pub async fn users(args: ImportArgs) -> Result<ExitCode, CliError> {
     Ok(code)
 }
 
-async fn read_ndjson<R: BufRead>(reader: R, importer: &mut Importer<'_>) -> Result<(), CliError> {
+async fn read_ndjson<K: Kind, R: BufRead>(reader: R, importer: &mut Importer<'_, K>) -> Result<(), CliError> {
     for (i, line) in reader.lines().enumerate() {
         let number = i as u64 + 1;
         let line = line.map_err(|e| CliError::Io(format!("cannot read line {number}"), e))?;
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<UserRecord>(&line) {
+        match serde_json::from_str::<K::Record>(&line) {
             Ok(record) => importer.push(number, record.into()).await?,
-            Err(e) => importer.reject(number, &format!("not a user object: {e}")),
+            Err(e) => importer.reject(number, &format!("not a valid object: {e}")),
         }
     }
     Ok(())
 }
 
-async fn read_csv<R: Read>(reader: R, importer: &mut Importer<'_>) -> Result<(), CliError> {
+async fn read_csv<K: Kind, R: Read>(reader: R, importer: &mut Importer<'_, K>) -> Result<(), CliError> {
     let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::None).flexible(true).from_reader(reader);
     let headers = match csv.headers() {
         Ok(h) => h.clone(),
@@ -194,9 +162,9 @@ async fn read_csv<R: Read>(reader: R, importer: &mut Importer<'_>) -> Result<(),
         match record {
             Ok(row) => {
                 let number = row.position().map_or(0, |p| p.line());
-                match row.deserialize::<UserRecord>(Some(&headers)) {
+                match row.deserialize::<K::Record>(Some(&headers)) {
                     Ok(r) => importer.push(number, r.into()).await?,
-                    Err(e) => importer.reject(number, &format!("not a user row: {e}")),
+                    Err(e) => importer.reject(number, &format!("not a valid row: {e}")),
                 }
             }
             Err(e) => {
@@ -220,14 +188,5 @@ mod tests {
         assert_eq!(guess_format(Path::new("a/users.CSV")), Some(FileFormat::Csv));
         assert_eq!(guess_format(Path::new("users.ndjson")), Some(FileFormat::Ndjson));
         assert_eq!(guess_format(Path::new("users.txt")), None);
-    }
-
-    #[test]
-    fn records_accept_both_key_styles() {
-        let a: UserRecord = serde_json::from_str(r#"{"id":"1","birthDate":"2000-01-01","registeredAt":"x"}"#).unwrap();
-        let b: UserRecord =
-            serde_json::from_str(r#"{"id":"1","birth_date":"2000-01-01","registered_at":"x"}"#).unwrap();
-        assert_eq!(a.birth_date, b.birth_date);
-        assert_eq!(a.registered_at, b.registered_at);
     }
 }
