@@ -14,6 +14,8 @@
 --             the first 1440 requests of a run never repeat a period (a pure
 --             random pick would repeat about one request in five after 600).
 --   THREADS   wrk's thread count (the stride of the offsets; bench script sets it)
+--   OPERATION the operation name in the document (default Dashboard)
+--   USER_ID   when set, also sent as the variable `id` (bench/activity.sh)
 --   CHECK=1   (default) count responses that are not HTTP 200 or carry
 --             GraphQL "errors"; CHECK=0 skips reading response bodies.
 --
@@ -66,10 +68,14 @@ local unique = env("UNIQUE", "0") == "1"
 local check = env("CHECK", "1") == "1"
 local stride = tonumber(env("THREADS", "1")) or 1
 
+local operation_json = json_string(env("OPERATION", "Dashboard"))
+local user_id = env("USER_ID", nil)
+local id_part = user_id and (',"id":' .. json_string(user_id)) or ""
+
 local function body_for(from)
-  return '{"operationName":"Dashboard","query":' .. query_json
+  return '{"operationName":' .. operation_json .. ',"query":' .. query_json
     .. ',"variables":{"period":{"from":' .. json_string(from)
-    .. ',"to":' .. to_json .. ',"timeZone":' .. tz_json .. '}}}'
+    .. ',"to":' .. to_json .. ',"timeZone":' .. tz_json .. '}' .. id_part .. '}}'
 end
 
 wrk.method = "POST"
