@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod users;
+mod weighted;
 
 use chrono::{DateTime, Duration, Utc};
 use ottstats_domain::activity_input::{LoginDraft, PlayerEventDraft};

@@ -39,3 +39,17 @@ impl MigrationTrait for Migration {
         manager.drop_table(Table::drop().table(Tenants::Table).to_owned()).await
     }
 }
+
+/// The cascade from a tenant to one of its tables: every table is keyed by tenant first.
+pub fn tenant_foreign_key<T: IntoIden + 'static, C: IntoIden + 'static>(
+    name: &str,
+    table: T,
+    column: C,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(table, column)
+        .to(Tenants::Table, Tenants::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::Tenants;
+use super::m20261125_120000_create_tenants::tenant_foreign_key;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -27,13 +27,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(ApiKeys::CreatedAt).big_integer().not_null())
                     .col(ColumnDef::new(ApiKeys::RevokedAt).big_integer().null())
                     .primary_key(Index::create().name("pk_api_keys").col(ApiKeys::TenantId).col(ApiKeys::KeyHash))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_api_keys_tenant")
-                            .from(ApiKeys::Table, ApiKeys::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut tenant_foreign_key("fk_api_keys_tenant", ApiKeys::Table, ApiKeys::TenantId))
                     .to_owned(),
             )
             .await

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::Tenants;
+use super::m20261125_120000_create_tenants::tenant_foreign_key;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -45,13 +45,11 @@ impl MigrationTrait for Migration {
                             .col(RegisteredUsers::TenantId)
                             .col(RegisteredUsers::Id),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_registered_users_tenant")
-                            .from(RegisteredUsers::Table, RegisteredUsers::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut tenant_foreign_key(
+                        "fk_registered_users_tenant",
+                        RegisteredUsers::Table,
+                        RegisteredUsers::TenantId,
+                    ))
                     .to_owned(),
             )
             .await?;

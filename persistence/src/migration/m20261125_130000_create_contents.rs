@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::Tenants;
+use super::m20261125_120000_create_tenants::tenant_foreign_key;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -28,13 +28,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Contents::Title).string_len(512).not_null())
                     .col(ColumnDef::new(Contents::UpdatedAt).big_integer().not_null())
                     .primary_key(Index::create().name("pk_contents").col(Contents::TenantId).col(Contents::Id))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_contents_tenant")
-                            .from(Contents::Table, Contents::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut tenant_foreign_key("fk_contents_tenant", Contents::Table, Contents::TenantId))
                     .to_owned(),
             )
             .await

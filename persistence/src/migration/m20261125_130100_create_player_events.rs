@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::Tenants;
+use super::m20261125_120000_create_tenants::tenant_foreign_key;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -48,13 +48,7 @@ impl MigrationTrait for Migration {
                     // Derived from the session on every write (see domain::playback::session).
                     .col(ColumnDef::new(E::PlaybackMs).big_integer().not_null())
                     .primary_key(Index::create().name("pk_player_events").col(E::TenantId).col(E::Id))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_player_events_tenant")
-                            .from(E::Table, E::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut tenant_foreign_key("fk_player_events_tenant", E::Table, E::TenantId))
                     .to_owned(),
             )
             .await?;

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::Tenants;
+use super::m20261125_120000_create_tenants::tenant_foreign_key;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -41,13 +41,7 @@ impl MigrationTrait for Migration {
                     .primary_key(
                         Index::create().name("pk_playback_sessions").col(S::TenantId).col(S::UserId).col(S::SessionId),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_playback_sessions_tenant")
-                            .from(S::Table, S::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut tenant_foreign_key("fk_playback_sessions_tenant", S::Table, S::TenantId))
                     .to_owned(),
             )
             .await?;

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::Tenants;
+use super::m20261125_120000_create_tenants::tenant_foreign_key;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -28,13 +28,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Logins::OccurredAt).big_integer().not_null())
                     .col(ColumnDef::new(Logins::Device).string_len(128).null())
                     .primary_key(Index::create().name("pk_logins").col(Logins::TenantId).col(Logins::Id))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_logins_tenant")
-                            .from(Logins::Table, Logins::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut tenant_foreign_key("fk_logins_tenant", Logins::Table, Logins::TenantId))
                     .to_owned(),
             )
             .await?;

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::clock::{MINUTE, SECOND};
-use super::random::Weighted;
+use crate::demo::weighted::Weighted;
 
 /// VOD medias and live signals in [`catalogue`].
 pub(super) const VOD_COUNT: usize = 60;

@@ -1,6 +1,7 @@
 //! Time: instants as Unix milliseconds, the weekly viewing rhythm in Chile's local time,
 //! and RFC 3339 output.
 
+use crate::demo::users::utc_offset_hours;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 pub(super) const SECOND: i64 = 1_000;
@@ -25,12 +26,6 @@ const WEEKEND_HOURS: [f64; 24] = [
 
 /// Relative viewing by local weekday, Monday first: Friday to Sunday are the busiest.
 const WEEKDAY_FACTOR: [f64; 7] = [0.95, 0.95, 0.97, 1.0, 1.08, 1.12, 1.08];
-
-/// Chile's offset from UTC in hours by (UTC) month: UTC−3 in the southern summer
-/// (September–March), UTC−4 otherwise; the approximation of the users generator.
-pub(super) fn chile_offset_hours(month: u32) -> i64 {
-    if (4..=8).contains(&month) { -4 } else { -3 }
-}
 
 /// The weekly cycle of viewing, used to thin a Poisson process of session starts.
 #[derive(Debug, Clone)]
@@ -62,8 +57,7 @@ impl Rhythm {
 
     /// The probability of keeping a candidate session start at `ms`.
     pub(super) fn acceptance(&self, ms: i64) -> f64 {
-        let (_, month, _) = civil_from_days(ms.div_euclid(DAY));
-        let local = ms + chile_offset_hours(month) * HOUR;
+        let local = ms + utc_offset_hours(chrono_tz::America::Santiago, ms.div_euclid(1_000)) * HOUR;
         let day = local.div_euclid(DAY);
         let hour = usize::try_from(local.rem_euclid(DAY) / HOUR).unwrap_or(0);
         let weekday = usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
@@ -81,51 +75,9 @@ pub(super) fn ceil_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1_000_000))
 }
 
-/// The (year, month, day) of a day number counted from 1970-01-01 (proleptic Gregorian).
-pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
-}
-
-/// `ms` (Unix milliseconds) as RFC 3339 in UTC with milliseconds:
-/// `2026-03-04T21:15:07.250Z`. Formatted by hand: it runs once per event.
+/// `ms` (Unix milliseconds) as RFC 3339 in UTC with milliseconds: `2026-03-04T21:15:07.250Z`.
 pub(super) fn rfc3339(ms: i64) -> String {
-    let (year, month, day) = civil_from_days(ms.div_euclid(DAY));
-    if !(0..=9_999).contains(&year) {
-        return DateTime::<Utc>::from_timestamp_millis(ms)
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-            .unwrap_or_default();
-    }
-    let in_day = ms.rem_euclid(DAY);
-    let mut s = String::with_capacity(24);
-    push_digits(&mut s, year, 4);
-    s.push('-');
-    push_digits(&mut s, i64::from(month), 2);
-    s.push('-');
-    push_digits(&mut s, i64::from(day), 2);
-    s.push('T');
-    push_digits(&mut s, in_day / HOUR, 2);
-    s.push(':');
-    push_digits(&mut s, in_day % HOUR / MINUTE, 2);
-    s.push(':');
-    push_digits(&mut s, in_day % MINUTE / SECOND, 2);
-    s.push('.');
-    push_digits(&mut s, in_day % SECOND, 3);
-    s.push('Z');
-    s
-}
-
-fn push_digits(s: &mut String, value: i64, width: u32) {
-    for i in (0..width).rev() {
-        let digit = (value / 10_i64.pow(i)).rem_euclid(10);
-        s.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
-    }
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
 }

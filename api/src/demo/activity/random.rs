@@ -1,43 +1,10 @@
-//! Random helpers: weighted choice and the few continuous distributions the generator needs
+//! Random helpers: the few continuous distributions the generator needs
 //! (written here so the output does not depend on `rand_distr`'s algorithms).
 
 use std::f64::consts::TAU;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-
-/// Picks an index with probability proportional to its weight.
-#[derive(Debug, Clone)]
-pub(super) struct Weighted {
-    cumulative: Vec<f64>,
-}
-
-impl Weighted {
-    pub(super) fn new(weights: impl IntoIterator<Item = f64>) -> Weighted {
-        let mut total = 0.0;
-        let cumulative = weights
-            .into_iter()
-            .map(|w| {
-                total += w.max(0.0);
-                total
-            })
-            .collect();
-        Weighted { cumulative }
-    }
-
-    /// Zipf-like weights for `len` items ranked from most to least popular.
-    pub(super) fn zipf(len: usize) -> Weighted {
-        Weighted::new((0..len).map(|rank| 1.0 / (rank as f64 + 2.0).powf(1.1)))
-    }
-
-    /// An index in `0..len`; 0 when there is nothing to choose from.
-    pub(super) fn sample(&self, rng: &mut ChaCha8Rng) -> usize {
-        let total = self.cumulative.last().copied().unwrap_or(0.0);
-        let x = rng.random::<f64>() * total;
-        let i = self.cumulative.partition_point(|&c| c <= x);
-        i.min(self.cumulative.len().saturating_sub(1))
-    }
-}
 
 /// A value from a short table of `(value, weight)`; `fallback` when the table is empty.
 pub(super) fn pick<T: Copy>(rng: &mut ChaCha8Rng, table: &[(T, f64)], fallback: T) -> T {

@@ -1,11 +1,12 @@
 //! Registration instants: growth over the period, the weekly and daily cycle in the home
 //! country's local time, and campaign days.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::weighted::Weighted;
+use crate::demo::weighted::Weighted;
 
 const SECS_PER_HOUR: i64 = 3_600;
 const SECS_PER_DAY: i64 = 86_400;
@@ -35,23 +36,45 @@ const DAYS_PER_CAMPAIGN: i64 = 60;
 /// Of a campaign's extra volume, the part that carries over to the next day.
 const CAMPAIGN_TAIL: f64 = 0.3;
 
-/// The home country's offset from UTC in hours, by month (an approximation of the
-/// daylight-saving rules: good enough for a daily cycle).
-pub(super) fn utc_offset_hours(home: &str, month: u32) -> i64 {
-    // Southern summer time runs September–March, northern April–October.
-    let southern_summer = i64::from(!(4..=8).contains(&month));
-    let northern_summer = i64::from((4..=10).contains(&month));
+/// A representative IANA time zone of a home country, for the daily cycle.
+pub(crate) fn home_time_zone(home: &str) -> Tz {
+    use chrono_tz::{America, Europe};
     match home {
-        "CL" | "PY" => -4 + southern_summer,
-        "AR" | "BR" | "UY" => -3,
-        "BO" | "VE" | "DO" | "PR" => -4,
-        "PE" | "CO" | "EC" | "PA" => -5,
-        "MX" | "GT" | "SV" | "HN" | "NI" | "CR" => -6,
-        "US" | "CA" => -5 + northern_summer,
-        "ES" | "FR" | "IT" | "DE" => 1 + northern_summer,
-        "PT" | "GB" => northern_summer,
-        _ => 0,
+        "CL" => America::Santiago,
+        "PY" => America::Asuncion,
+        "AR" => America::Argentina::Buenos_Aires,
+        "BR" => America::Sao_Paulo,
+        "UY" => America::Montevideo,
+        "BO" => America::La_Paz,
+        "VE" => America::Caracas,
+        "DO" => America::Santo_Domingo,
+        "PR" => America::Puerto_Rico,
+        "PE" => America::Lima,
+        "CO" => America::Bogota,
+        "EC" => America::Guayaquil,
+        "PA" => America::Panama,
+        "MX" => America::Mexico_City,
+        "GT" => America::Guatemala,
+        "SV" => America::El_Salvador,
+        "HN" => America::Tegucigalpa,
+        "NI" => America::Managua,
+        "CR" => America::Costa_Rica,
+        "US" => America::New_York,
+        "CA" => America::Toronto,
+        "ES" => Europe::Madrid,
+        "FR" => Europe::Paris,
+        "IT" => Europe::Rome,
+        "DE" => Europe::Berlin,
+        "PT" => Europe::Lisbon,
+        "GB" => Europe::London,
+        _ => chrono_tz::UTC,
     }
+}
+
+/// The zone's offset from UTC in whole hours at an instant (Unix seconds).
+pub(crate) fn utc_offset_hours(tz: Tz, unix_seconds: i64) -> i64 {
+    DateTime::from_timestamp(unix_seconds, 0)
+        .map_or(0, |t| i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()) / 3_600)
 }
 
 /// Where registrations fall: UTC days weighted by growth, weekday and campaigns, then
@@ -84,11 +107,9 @@ impl Calendar {
         let last_day = (last - 1).div_euclid(SECS_PER_DAY);
         let day_count = last_day - first_day + 1;
 
+        let tz = home_time_zone(home);
         let offsets: Vec<i8> = (first_day..=last_day)
-            .map(|day| {
-                let month = NaiveDate::from_num_days_from_ce_opt(unix_day_to_ce(day)).map_or(1, |d| d.month());
-                i8::try_from(utc_offset_hours(home, month)).unwrap_or(0)
-            })
+            .map(|day| i8::try_from(utc_offset_hours(tz, day * SECS_PER_DAY + SECS_PER_DAY / 2)).unwrap_or(0))
             .collect();
 
         let mut campaigns = Vec::new();
@@ -189,9 +210,4 @@ impl Calendar {
 /// The first whole second at or after `t`, in Unix time.
 fn ceil_second(t: DateTime<Utc>) -> i64 {
     t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
-}
-
-/// Days since 1970-01-01 to days since 0001-01-01 (day 1), as chrono counts them.
-fn unix_day_to_ce(day: i64) -> i32 {
-    i32::try_from(day + 719_163).unwrap_or(719_163)
 }

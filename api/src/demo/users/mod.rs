@@ -24,7 +24,6 @@ mod names;
 mod places;
 #[cfg(test)]
 mod tests;
-mod weighted;
 mod writers;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc};
@@ -34,12 +33,13 @@ use ottstats_domain::user::UserDraft;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub(crate) use calendar::utc_offset_hours;
 pub use writers::{write_csv, write_ndjson};
 
+use super::weighted::Weighted;
 use calendar::Calendar;
 use names::NameBook;
 use places::Places;
-use weighted::Weighted;
 
 /// The home code used when the one given is not an ISO 3166-1 alpha-2 code.
 const FALLBACK_HOME: &str = "CL";

@@ -5,7 +5,7 @@ use ottstats_domain::gender::Gender;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::weighted::Weighted;
+use crate::demo::weighted::Weighted;
 
 #[rustfmt::skip]
 const ES_FEMALE_NEW: &[&str] = &[

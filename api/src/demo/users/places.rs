@@ -5,7 +5,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::weighted::Weighted;
+use crate::demo::weighted::Weighted;
 
 /// Users in the home country and abroad (the rest have no country).
 const SHARE_HOME: f64 = 0.80;

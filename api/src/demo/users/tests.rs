@@ -4,7 +4,6 @@ use std::io;
 use chrono::{Timelike, Weekday};
 use ottstats_domain::user::RegisteredUser;
 
-use super::calendar::utc_offset_hours;
 use super::places::{CL_REGIONS, FOREIGN_COUNTRIES};
 use super::writers::CSV_HEADER;
 use super::*;
@@ -37,10 +36,9 @@ fn registered(d: &UserDraft) -> DateTime<Utc> {
     at(&d.registered_at)
 }
 
-/// Chile's local time as the generator approximates it.
+/// Chile's local time.
 fn chile_local(t: DateTime<Utc>) -> chrono::NaiveDateTime {
-    let offset = utc_offset_hours("CL", t.month());
-    t.naive_utc() + Duration::hours(offset)
+    t.with_timezone(&chrono_tz::America::Santiago).naive_local()
 }
 
 fn is_messy(d: &UserDraft) -> bool {

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, Timelike};
 
-use super::super::clock::chile_offset_hours;
 use super::*;
 
 #[test]
@@ -106,7 +105,7 @@ fn evenings_and_weekends_are_busier_in_chile() {
     let (mut per_hour, mut weekend, mut weekday) = ([0_usize; 24], 0, 0);
     for s in sessions(&r.events) {
         let t = at(&s[0].occurred_at);
-        let local = t.naive_utc() + Duration::hours(chile_offset_hours(t.month()));
+        let local = t.with_timezone(&chrono_tz::America::Santiago).naive_local();
         per_hour[local.hour() as usize] += 1;
         if local.weekday().num_days_from_monday() >= 5 { weekend += 1 } else { weekday += 1 }
     }
