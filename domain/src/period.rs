@@ -36,10 +36,13 @@ impl Period {
         if to <= from {
             return Err(InputError::new("to", "must be after `from`"));
         }
+        // On the local calendar: 20 years later may fall in a clock change, which
+        // `local_to_instant` resolves like any local time.
         let limit = from
             .with_timezone(&time_zone)
+            .naive_local()
             .checked_add_months(chrono::Months::new(12 * MAX_PERIOD_YEARS))
-            .map(|d| d.with_timezone(&Utc));
+            .and_then(|local| local_to_instant(local, time_zone));
         if limit.is_none_or(|limit| to > limit) {
             return Err(InputError::new("to", format!("the period is longer than {MAX_PERIOD_YEARS} years")));
         }
@@ -197,6 +200,15 @@ mod tests {
         let e = Period::parse("2000-01-01", "2020-01-01T00:00:01", None, MADRID).unwrap_err();
         assert_eq!(e.argument, "to");
         assert!(e.message.contains("20 years"));
+    }
+
+    #[test]
+    fn twenty_years_later_may_fall_in_a_clock_change() {
+        // 2026-09-06 00:00 does not exist in Santiago; a one-day period twenty years
+        // earlier is fine, and so is exactly twenty years from a skipped midnight.
+        assert!(Period::parse("2006-09-06", "2006-09-07", None, SANTIAGO).is_ok());
+        assert!(Period::parse("2006-09-06", "2026-09-06", None, SANTIAGO).is_ok());
+        assert!(Period::parse("2006-09-06", "2026-09-07", None, SANTIAGO).is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Writing player events, logins and contents. Events may arrive late, out of order and
 //! more than once: every session a batch touches is re-derived from all its events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use ottstats_domain::RepoError;
@@ -115,11 +115,9 @@ impl Store {
         for e in &new {
             sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
         }
-        let session_ids: Vec<String> = {
-            let mut s: Vec<String> = sessions.keys().map(|(_, s)| s.clone()).collect();
-            s.dedup();
-            s
-        };
+        // Two users may use the same session id: each id is read once.
+        let session_ids: Vec<String> =
+            sessions.keys().map(|(_, s)| s.clone()).collect::<BTreeSet<String>>().into_iter().collect();
         for chunk in session_ids.chunks(CHUNK) {
             let rows = player_event::Entity::find()
                 .filter(player_event::Column::TenantId.eq(tenant.0))
@@ -153,8 +151,20 @@ impl Store {
                 summaries.push(session_row(tenant, &summary));
             }
         }
+        let mut written = 0;
         for chunk in inserts.chunks(CHUNK) {
-            player_event::Entity::insert_many(chunk.to_vec()).exec(&txn).await.map_err(db_err)?;
+            // A concurrent batch (locking other sessions) may have stored the same id since
+            // it was checked: it stays stored once, and counts as a duplicate here.
+            let result = player_event::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([player_event::Column::TenantId, player_event::Column::Id])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(db_err)?;
+            written += usize::try_from(result).unwrap_or(0);
         }
         for (id, ms) in updates {
             player_event::Entity::update_many()
@@ -185,7 +195,7 @@ impl Store {
                 .map_err(db_err)?;
         }
         txn.commit().await.map_err(db_err)?;
-        Ok(RecordOutcome { written: new.len(), duplicates })
+        Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
     }
 
     pub(crate) async fn write_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
@@ -288,8 +298,9 @@ mod tests {
     }
 
     #[test]
-    fn lock_keys_are_stable() {
-        assert_eq!(lock_key("1\u{0}u\u{0}s"), lock_key("1\u{0}u\u{0}s"));
+    fn lock_keys_are_the_first_bytes_of_sha256() {
+        // SHA-256("abc") starts ba7816bf8f01cfea.
+        assert_eq!(lock_key("abc"), i64::from_be_bytes([0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea]));
         assert_ne!(lock_key("1\u{0}u\u{0}s"), lock_key("2\u{0}u\u{0}s"));
     }
 }

@@ -1,15 +1,57 @@
 use ottstats_domain::RepoError;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 
-/// Connection trouble is `Unavailable` (worth retrying), anything else `Internal`.
+/// Trouble reaching or using the database (worth retrying) is `Unavailable`, anything
+/// else `Internal`.
 pub(crate) fn db_err(e: DbErr) -> RepoError {
+    let transient = match &e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => is_transient(s),
+        _ => false,
+    };
+    if transient { RepoError::Unavailable(e.to_string()) } else { RepoError::Internal(e.to_string()) }
+}
+
+/// A dropped connection, a closed pool, a server going away or overloaded (SQLSTATE
+/// classes 08, 53, 57P), or a busy SQLite file.
+fn is_transient(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
     match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => RepoError::Unavailable(e.to_string()),
-        other => RepoError::Internal(other.to_string()),
+        Error::Io(_) | Error::Tls(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
+        Error::Database(db) => db.code().is_some_and(|code| transient_code(code.as_ref())),
+        _ => false,
     }
+}
+
+/// PostgreSQL reports a five-character SQLSTATE; SQLite a number whose low byte is the
+/// primary code (5 SQLITE_BUSY, 6 SQLITE_LOCKED).
+fn transient_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return code.starts_with("08") || code.starts_with("53") || code.starts_with("57P");
+    }
+    code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
 }
 
 /// A stored row that does not read back as a domain value: corruption or a bug.
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepoError {
     RepoError::Internal(format!("stored {what} is invalid: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_trouble_is_unavailable() {
+        let io = sea_orm::sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        let e = db_err(DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(io))));
+        assert!(matches!(e, RepoError::Unavailable(_)));
+        let e = db_err(DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(sea_orm::sqlx::Error::PoolTimedOut))));
+        assert!(matches!(e, RepoError::Unavailable(_)));
+        let e = db_err(DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(sea_orm::sqlx::Error::RowNotFound))));
+        assert!(matches!(e, RepoError::Internal(_)));
+        assert!(matches!(db_err(DbErr::Custom("x".into())), RepoError::Internal(_)));
+        assert!(["08006", "53300", "57P01", "5", "517", "6"].iter().all(|c| transient_code(c)));
+        assert!(["23505", "42P01", "19", "2067"].iter().all(|c| !transient_code(c)));
+    }
 }

@@ -374,7 +374,37 @@ async fn bad_events_are_rejected_by_index(env: Env) {
     assert_eq!(first_error(&r).1, "after");
 }
 
+/// Late events for more sessions than one statement reads, with session ids that two
+/// users share: every session is re-derived once and only from its own events.
+async fn many_late_sessions_shared_ids(env: Env) {
+    let (a, _) = env.tenant("A", "CL", chrono_tz::America::Santiago).await;
+    env.data(&a, USERS, json!({"u": [user("u1"), user("u2")]})).await;
+    let batch = |seq: u32, at: &str, played: Option<f64>| -> Value {
+        let events: Vec<Value> = ["u1", "u2"]
+            .iter()
+            .flat_map(|u| {
+                (0..1_100).map(move |i| {
+                    json!({"id": format!("{u}-{i}-{seq}"), "sessionId": format!("s{i}"), "userId": u, "type": "PLAYING",
+                           "occurredAt": at, "contentKind": "VOD", "contentId": "m1", "playedSeconds": played})
+                })
+            })
+            .collect();
+        Value::from(events)
+    };
+    // Each session: a PLAYING of 3 s, then a late first PLAYING without playedSeconds (0):
+    // 3 s in total, no stream. A session read twice would count 6 s and become one.
+    for (seq, at, played) in [(2, "2026-03-10T10:00:20Z", Some(3.0)), (1, "2026-03-10T10:00:00Z", None)] {
+        let r = env.data(&a, EVENTS, json!({"e": batch(seq, at, played)})).await;
+        assert_eq!(r["recordEvents"], json!({"accepted": 2_200, "duplicates": 0, "rejected": []}));
+    }
+    for u in ["u1", "u2"] {
+        let r = activity(&env, &a, u, &format!("overview {{ {FIGS} }}")).await;
+        assert_eq!(r["overview"], figures(0, 0, 1_100.0 * 3.0), "{u}");
+    }
+}
+
 on_each_backend!(
+    many_late_sessions_shared_ids,
     overview_follows_the_definitions,
     details_split_live_vod_devices_referrers_and_contents,
     bandwidth_by_hour_and_day,

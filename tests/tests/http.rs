@@ -64,6 +64,42 @@ async fn bad_queries_get_codes(env: Env) {
     assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
 }
 
+async fn malformed_and_oversized_bodies_get_codes(env: Env) {
+    let (_, key) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let server = env.serve(None).await;
+    let client = reqwest::Client::new();
+    let post = |body: Vec<u8>, key: Option<&str>| {
+        let mut r = client.post(server.url("/graphql")).header("content-type", "application/json").body(body);
+        if let Some(k) = key {
+            r = r.bearer_auth(k);
+        }
+        r.send()
+    };
+    let r = post(b"{not json".to_vec(), Some(&key)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap_or_default();
+    assert_eq!(
+        (body["errors"][0]["extensions"]["code"].clone(), body["errors"][0]["extensions"]["argument"].clone()),
+        (json!("BAD_USER_INPUT"), json!("body"))
+    );
+    // Without a key the body is not even read.
+    let r = post(b"{not json".to_vec(), None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 401);
+    // A body announced larger than 32 MiB is refused before it is sent.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server.base_url.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n\
+         Content-Length: 40000000\r\nConnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    let _ = socket.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""code":"BAD_USER_INPUT""#), "{answer}");
+}
+
 async fn graphiql_works_offline_with_the_demo_key(env: Env) {
     let demo = ottstats_api::demo::Demo { api_key: "ott_9_demo\"</script>".into(), featured_user: Some("u7".into()) };
     let server = env.serve(Some(demo)).await;
@@ -108,6 +144,7 @@ on_each_backend!(
     writes_and_reads_over_http,
     missing_and_wrong_keys_are_unauthenticated,
     bad_queries_get_codes,
+    malformed_and_oversized_bodies_get_codes,
     graphiql_works_offline_with_the_demo_key,
     health_and_readiness,
 );

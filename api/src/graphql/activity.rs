@@ -84,16 +84,18 @@ impl UserActivity {
     }
 
     /// Every player event of the user in the period, ordered by time (then id).
+    #[graphql(complexity = "first.unwrap_or(100).clamp(1, 1_000) as usize * child_complexity")]
     async fn events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 100, desc = "Page size, 0 to 1,000.")] first: i32,
+        #[graphql(default = 100, desc = "Page size, 0 to 1,000 (null: 100).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only these event types.")] types: Option<Vec<PlayerEventTypeValue>>,
     ) -> GqlResult<EventConnection> {
-        events_page(ctx, &self.tenant, &self.user_id, &self.period, first, after, types).await
+        events_page(ctx, &self.tenant, &self.user_id, &self.period, first.unwrap_or(100), after, types).await
     }
 
+    #[graphql(complexity = "100 + child_complexity")]
     /// Bandwidth reported on the user's events, per bucket (empty buckets with null
     /// figures), and the mean of every sample in the period.
     async fn bandwidth(
@@ -212,11 +214,13 @@ impl ConsumptionDetails {
     }
 
     /// Logins in the period, newest first.
+    #[graphql(complexity = "first.unwrap_or(100).clamp(1, 1_000) as usize * child_complexity")]
     async fn logins(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 100, desc = "At most this many, up to 1,000.")] first: i32,
+        #[graphql(default = 100, desc = "At most this many, up to 1,000 (null: 100).")] first: Option<i32>,
     ) -> GqlResult<Vec<LoginEntry>> {
+        let first = first.unwrap_or(100);
         if !(0..=MAX_LOGINS).contains(&first) {
             return Err(ApiError::Input(InputError::new("first", format!("must be 0 to {MAX_LOGINS}"))).extend());
         }

@@ -96,6 +96,9 @@ pub async fn events_page(
         Some(c) => Some(decode_cursor(c).ok_or_else(|| bad("after", "is not a cursor of this connection"))?),
         None => None,
     };
+    if types.as_ref().is_some_and(Vec::is_empty) {
+        return Err(bad("types", "must not be empty; leave it out to include every type"));
+    }
     let types: Option<Vec<EventType>> = types.map(|t| t.into_iter().map(Into::into).collect());
     let q = EventQuery { tenant: tenant.id, user_id, period, types: types.as_deref() };
     let repo = services(ctx)?.activity.as_ref();

@@ -11,8 +11,8 @@ mod users;
 
 use std::sync::Arc;
 
+use async_graphql::SDLExportOptions;
 use async_graphql::{Context, EmptySubscription, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
-use async_graphql::{SDLExportOptions, extensions::Tracing};
 use ottstats_domain::activity_repository::ActivityRepository;
 use ottstats_domain::repository::{HealthCheck, RegistrationStatsRepository, TenantRepository, UserRepository};
 use ottstats_domain::tenant::Tenant;
@@ -25,8 +25,9 @@ use crate::error::{ApiError, GqlResult};
 
 /// The deepest a query may nest.
 pub const MAX_DEPTH: usize = 12;
-/// The most fields (with list multipliers) one query may cost.
-pub const MAX_COMPLEXITY: usize = 2_000;
+/// What one query may cost: a field costs 1, a list field its page size times its
+/// children, a bucketed series 100 plus its children (see the `complexity` attributes).
+pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// The repositories the resolvers call.
 #[derive(Clone)]
@@ -59,7 +60,6 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(Tracing)
         .extension(ErrorCodes)
 }
 

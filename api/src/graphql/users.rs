@@ -18,7 +18,7 @@ pub struct User(RegisteredUser);
 
 pub async fn user(ctx: &Context<'_>, id: ID) -> GqlResult<Option<User>> {
     let tc = tenant_context(ctx)?;
-    let found = tc.users.load_one(id.0).await.map_err(|e| ApiError::Repo(e).extend())?;
+    let found = tc.users.load_one(id.0.trim().to_owned()).await.map_err(|e| ApiError::Repo(e).extend())?;
     Ok(found.map(User))
 }
 
@@ -28,7 +28,7 @@ pub async fn users(ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Option<User
         return Err(ApiError::Input(e).extend());
     }
     let tc = tenant_context(ctx)?;
-    let keys: Vec<String> = ids.iter().map(|id| id.0.clone()).collect();
+    let keys: Vec<String> = ids.iter().map(|id| id.0.trim().to_owned()).collect();
     let found = tc.users.load_many(keys.iter().cloned()).await.map_err(|e| ApiError::Repo(e).extend())?;
     Ok(keys.iter().map(|k| found.get(k).cloned().map(User)).collect())
 }

@@ -3,22 +3,34 @@
 use std::any::Any;
 
 use async_graphql::{ErrorExtensions, Response, ServerError};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
+use ottstats_domain::InputError;
 
 use super::AppState;
 use super::auth::AuthError;
 use crate::error::{ApiError, Code};
 use crate::graphql::TenantContext;
 
-pub async fn execute(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> HttpResponse {
+/// The key is checked before the body is parsed: an unauthenticated client cannot make
+/// the server parse a large body.
+pub async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
     let tenant = match state.auth.authenticate(&headers).await {
         Ok(t) => t,
         Err(e) => return auth_failure(e),
     };
-    let request = request.into_inner().data(TenantContext::new(tenant, &state.services));
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let error =
+                ApiError::Input(InputError::new("body", format!("not a GraphQL request (JSON with `query`): {e}")));
+            return error_response(StatusCode::BAD_REQUEST, error.extend());
+        }
+    };
+    let request = request.data(TenantContext::new(tenant, &state.services));
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
@@ -61,4 +73,18 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> HttpResponse {
     let mut error = ServerError::new("internal error", None);
     error.extensions.get_or_insert_with(Default::default).set("code", Code::Internal.as_str());
     (StatusCode::INTERNAL_SERVER_ERROR, GraphQLResponse::from(Response::from_errors(vec![error]))).into_response()
+}
+
+/// Gives the bodies of the layers' own refusals (too large, too slow) the GraphQL shape
+/// and a code, like every other error.
+pub async fn coded_refusals(response: HttpResponse) -> HttpResponse {
+    let (code, message) = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (Code::BadUserInput, "the request body is too large"),
+        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => (Code::Unavailable, "the request took too long"),
+        _ => return response,
+    };
+    let status = response.status();
+    let mut error = ServerError::new(message, None);
+    error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+    (status, GraphQLResponse::from(Response::from_errors(vec![error]))).into_response()
 }

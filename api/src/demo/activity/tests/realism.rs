@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Datelike, Duration, Timelike};
+use chrono::{Datelike, Timelike};
 
 use super::*;
 
