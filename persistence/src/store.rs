@@ -49,6 +49,13 @@ impl Store {
         &self.db
     }
 
+    /// Refreshes the planner's statistics. A bulk import calls it early: a table that
+    /// grew from nothing before autovacuum analysed it gets plans made for an empty
+    /// table (an index scan of the whole tenant instead of primary-key look-ups).
+    pub async fn refresh_statistics(&self) -> Result<(), RepoError> {
+        self.db.execute_unprepared("ANALYZE").await.map(|_| ()).map_err(db_err)
+    }
+
     /// Closes the pool, waiting for connections in use.
     pub async fn close(self) -> Result<(), RepoError> {
         self.db.close().await.map_err(db_err)

@@ -19,6 +19,9 @@ use super::{CliError, FileFormat, ImportArgs};
 /// Items sent to the store at once.
 const BATCH: usize = 5_000;
 
+/// Items after which a bulk import refreshes the planner's statistics.
+const ANALYZE_AFTER: usize = 50_000;
+
 /// Exit status when some lines were rejected (the others were stored).
 pub const EXIT_SOME_REJECTED: u8 = 2;
 
@@ -45,6 +48,8 @@ struct Importer<'a, K: Kind> {
     /// (line number, draft)
     batch: Vec<(u64, K::Draft)>,
     totals: Totals,
+    /// Items sent so far, to refresh the planner's statistics once early on.
+    sent: usize,
 }
 
 impl<K: Kind> Importer<'_, K> {
@@ -68,6 +73,11 @@ impl<K: Kind> Importer<'_, K> {
         let batch = std::mem::take(&mut self.batch);
         let (lines, drafts): (Vec<u64>, Vec<K::Draft>) = batch.into_iter().unzip();
         let report = K::ingest(self.store, self.tenant.id, &drafts).await?;
+        let before = self.sent;
+        self.sent += drafts.len();
+        if before < ANALYZE_AFTER && self.sent >= ANALYZE_AFTER {
+            self.store.refresh_statistics().await?;
+        }
         self.totals.accepted += report.accepted;
         self.totals.duplicates += report.duplicates;
         for r in report.rejected {
@@ -114,12 +124,14 @@ pub async fn run<K: Kind>(args: ImportArgs) -> Result<ExitCode, CliError> {
         progress: progress.clone(),
         batch: Vec::with_capacity(BATCH),
         totals: Totals::default(),
+        sent: 0,
     };
     match format {
         FileFormat::Ndjson => read_ndjson(reader, &mut importer).await?,
         FileFormat::Csv => read_csv(reader, &mut importer).await?,
     }
     importer.flush().await?;
+    store.refresh_statistics().await?;
     progress.finish_and_clear();
     let t = &importer.totals;
     println!(
