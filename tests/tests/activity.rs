@@ -403,7 +403,24 @@ async fn many_late_sessions_shared_ids(env: Env) {
     }
 }
 
+/// Events at the same instant come in byte order of their ids on every backend, as the
+/// domain orders a session's events ("previous" and "first").
+async fn equal_instants_order_by_id_bytes(env: Env) {
+    let (a, _) = env.tenant("A", "CL", chrono_tz::America::Santiago).await;
+    env.data(&a, USERS, json!({"u": [user("u1")]})).await;
+    let events: Vec<Value> = ["b", "B", "a", "a-2", "A"]
+        .iter()
+        .map(|id| ev(id, "S", "PAUSE", "2026-03-10T10:00:00Z", ("VOD", "m"), None, None, None, None))
+        .collect();
+    env.data(&a, EVENTS, json!({"e": events})).await;
+    let r = activity(&env, &a, "u1", "events { nodes { id } }").await;
+    let ids: Vec<&str> =
+        r["events"]["nodes"].as_array().into_iter().flatten().filter_map(|n| n["id"].as_str()).collect();
+    assert_eq!(ids, ["A", "B", "a", "a-2", "b"]);
+}
+
 on_each_backend!(
+    equal_instants_order_by_id_bytes,
     many_late_sessions_shared_ids,
     overview_follows_the_definitions,
     details_split_live_vod_devices_referrers_and_contents,

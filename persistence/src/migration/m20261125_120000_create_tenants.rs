@@ -53,3 +53,14 @@ pub fn tenant_foreign_key<T: IntoIden + 'static, C: IntoIden + 'static>(
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
 }
+
+/// A client-given id compared byte by byte, as SQLite and the domain order them: ties in
+/// time are broken the same way on every backend (PostgreSQL would follow its locale).
+pub fn byte_ordered_id<T: IntoIden + 'static>(manager: &SchemaManager, column: T) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    def.string_len(128).not_null();
+    if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        def.extra("COLLATE \"C\"");
+    }
+    def
+}

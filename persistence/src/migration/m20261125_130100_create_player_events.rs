@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::tenant_foreign_key;
+use super::m20261125_120000_create_tenants::{byte_ordered_id, tenant_foreign_key};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -33,7 +33,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(E::Table)
                     .col(ColumnDef::new(E::TenantId).big_integer().not_null())
-                    .col(ColumnDef::new(E::Id).string_len(128).not_null())
+                    .col(byte_ordered_id(manager, E::Id))
                     .col(ColumnDef::new(E::UserId).string_len(128).not_null())
                     .col(ColumnDef::new(E::SessionId).string_len(128).not_null())
                     .col(ColumnDef::new(E::EventType).string_len(16).not_null())

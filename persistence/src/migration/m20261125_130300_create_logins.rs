@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use super::m20261125_120000_create_tenants::tenant_foreign_key;
+use super::m20261125_120000_create_tenants::{byte_ordered_id, tenant_foreign_key};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -23,7 +23,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Logins::Table)
                     .col(ColumnDef::new(Logins::TenantId).big_integer().not_null())
-                    .col(ColumnDef::new(Logins::Id).string_len(128).not_null())
+                    .col(byte_ordered_id(manager, Logins::Id))
                     .col(ColumnDef::new(Logins::UserId).string_len(128).not_null())
                     .col(ColumnDef::new(Logins::OccurredAt).big_integer().not_null())
                     .col(ColumnDef::new(Logins::Device).string_len(128).null())
