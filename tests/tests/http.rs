@@ -55,13 +55,44 @@ async fn bad_queries_get_codes(env: Env) {
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     let (_, body) = server.graphql(Some(&key), "{ nosuchfield }", Value::Null).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
-    let deep = format!(
-        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
-        "ofType { ".repeat(12),
-        "} ".repeat(12)
+    // Deeper than the depth limit (20), and deeper than the parser's recursion limit.
+    for levels in [22, 40] {
+        let deep = format!(
+            "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+            "ofType { ".repeat(levels),
+            "} ".repeat(levels)
+        );
+        let (_, body) = server.graphql(Some(&key), &deep, Value::Null).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{levels}: {body}");
+    }
+}
+
+/// The introspection query GraphiQL sends on load (graphql-js `getIntrospectionQuery`
+/// with its nine-level `TypeRef`) passes the depth and complexity limits.
+async fn graphiql_introspection_passes_the_limits(env: Env) {
+    let (_, key) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let server = env.serve(None).await;
+    let type_ref = format!("fragment TypeRef on __Type {{ kind name {} }}", {
+        let mut inner = String::from("kind name");
+        for _ in 0..8 {
+            inner = format!("kind name ofType {{ {inner} }}");
+        }
+        format!("ofType {{ {inner} }}")
+    });
+    let query = format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }} subscriptionType {{ name }}
+           types {{ ...FullType }} directives {{ name description locations args(includeDeprecated: true) {{ ...InputValue }} }} }} }}
+         fragment FullType on __Type {{ kind name description specifiedByURL
+           fields(includeDeprecated: true) {{ name description args(includeDeprecated: true) {{ ...InputValue }} type {{ ...TypeRef }} isDeprecated deprecationReason }}
+           inputFields(includeDeprecated: true) {{ ...InputValue }} interfaces {{ ...TypeRef }}
+           enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }} possibleTypes {{ ...TypeRef }} }}
+         fragment InputValue on __InputValue {{ name description type {{ ...TypeRef }} defaultValue isDeprecated deprecationReason }}
+         {type_ref}"
     );
-    let (_, body) = server.graphql(Some(&key), &deep, Value::Null).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    let (status, body) = server.graphql(Some(&key), &query, Value::Null).await;
+    assert_eq!(status, 200);
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(body["data"]["__schema"]["types"].as_array().is_some_and(|t| t.len() > 20));
 }
 
 async fn malformed_and_oversized_bodies_get_codes(env: Env) {
@@ -144,6 +175,7 @@ on_each_backend!(
     writes_and_reads_over_http,
     missing_and_wrong_keys_are_unauthenticated,
     bad_queries_get_codes,
+    graphiql_introspection_passes_the_limits,
     malformed_and_oversized_bodies_get_codes,
     graphiql_works_offline_with_the_demo_key,
     health_and_readiness,

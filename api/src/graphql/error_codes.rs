@@ -41,5 +41,8 @@ pub fn add_code(error: &mut ServerError) {
 
 fn is_limit_error(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("too complex") || m.contains("nested too deep") || m.contains("too many")
+    m.contains("too complex")
+        || m.contains("nested too deep")
+        || m.contains("recursion depth")
+        || m.contains("too many")
 }

@@ -23,8 +23,9 @@ pub use loaders::TenantContext;
 
 use crate::error::{ApiError, GqlResult};
 
-/// The deepest a query may nest.
-pub const MAX_DEPTH: usize = 12;
+/// The deepest a query may nest: room for GraphiQL's introspection query (its type
+/// references nest `ofType` nine levels), far below what a recursive attack needs.
+pub const MAX_DEPTH: usize = 20;
 /// What one query may cost: a field costs 1, a list field its page size times its
 /// children, a bucketed series 100 plus its children (see the `complexity` attributes).
 pub const MAX_COMPLEXITY: usize = 20_000;
