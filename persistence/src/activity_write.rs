@@ -194,6 +194,8 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         }
+        let users: BTreeSet<String> = new.iter().map(|e| crate::versions::activity(&e.user_id)).collect();
+        crate::versions::bump(&txn, tenant, &users.into_iter().collect::<Vec<_>>()).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
     }

@@ -5,6 +5,7 @@ mod activity_read;
 mod activity_repo;
 mod activity_rows;
 mod activity_write;
+mod cache;
 pub mod connect;
 pub mod entities;
 mod error;
@@ -14,7 +15,9 @@ mod sql;
 mod store;
 mod tenant_repo;
 mod user_repo;
+pub mod versions;
 
+pub use cache::{CacheCounters, CachedStore};
 pub use connect::{Backend, connect, default_database_url};
 pub use store::Store;
 

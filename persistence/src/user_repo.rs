@@ -129,6 +129,9 @@ impl UserRepository for Store {
                 .await
                 .map_err(db_err)?;
         }
+        if !changed.is_empty() {
+            crate::versions::bump(&txn, tenant, &[crate::versions::REGISTRATIONS.to_owned()]).await?;
+        }
         txn.commit().await.map_err(db_err)?;
         Ok(outcome)
     }

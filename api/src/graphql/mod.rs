@@ -23,6 +23,9 @@ pub use loaders::TenantContext;
 
 use crate::error::{ApiError, GqlResult};
 
+/// What the in-process cache of statistics may hold.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The deepest a query may nest: room for GraphiQL's introspection query (its type
 /// references nest `ofType` nine levels), far below what a recursive attack needs.
 pub const MAX_DEPTH: usize = 20;
@@ -41,14 +44,15 @@ pub struct Services {
 }
 
 impl Services {
-    /// All repositories backed by one store.
+    /// All repositories backed by one store, statistics through an in-process cache.
     pub fn from_store(store: ottstats_persistence::Store) -> Services {
+        let cached = Arc::new(ottstats_persistence::CachedStore::new(store.clone(), CACHE_BYTES));
         let store = Arc::new(store);
         Services {
             tenants: store.clone(),
             users: store.clone(),
-            registrations: store.clone(),
-            activity: store.clone(),
+            registrations: cached.clone(),
+            activity: cached,
             health: store,
         }
     }

@@ -1,0 +1,255 @@
+//! An in-process cache in front of the statistics reads. Every answer is keyed by the
+//! data version of its scope, read from the database on each request: a write bumps the
+//! version in its own transaction, so a cached answer is never served after the data it
+//! was computed from changed, and answers of other scopes stay warm.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use moka::future::Cache;
+use ottstats_domain::RepoError;
+use ottstats_domain::activity_repository::{ActivityRepository, EventCursor, EventQuery, RecordOutcome};
+use ottstats_domain::country::Country;
+use ottstats_domain::gender::GenderCounts;
+use ottstats_domain::geography::{GeoCount, GeoLevel};
+use ottstats_domain::granularity::Bucket;
+use ottstats_domain::period::Period;
+use ottstats_domain::playback::activity::SessionInPeriod;
+use ottstats_domain::playback::bandwidth::BandwidthStats;
+use ottstats_domain::playback::{Content, Login, PlayerEvent};
+use ottstats_domain::registration_filter::RegistrationFilter;
+use ottstats_domain::repository::RegistrationStatsRepository;
+use ottstats_domain::tenant::TenantId;
+use sha2::{Digest, Sha256};
+
+use crate::store::Store;
+use crate::versions;
+
+/// What the cache holds: the store's answers, shared.
+#[derive(Clone)]
+enum Entry {
+    Genders(GenderCounts),
+    Buckets(Arc<Vec<GenderCounts>>),
+    Ages(Arc<Vec<(Option<u8>, u64)>>),
+    Places(Arc<Vec<GeoCount>>),
+    Sessions(Arc<Vec<SessionInPeriod>>),
+    Bandwidth(Arc<Vec<BandwidthStats>>),
+}
+
+impl Entry {
+    /// Roughly the bytes an entry holds, so the cache is bounded by memory.
+    fn weight(&self) -> u32 {
+        let n = match self {
+            Entry::Genders(_) => 32,
+            Entry::Buckets(v) => v.len() * 32,
+            Entry::Ages(v) => v.len() * 16,
+            Entry::Places(v) => v.len() * 96,
+            Entry::Sessions(v) => v.len() * 256,
+            Entry::Bandwidth(v) => v.len() * 32,
+        };
+        u32::try_from(n + 64).unwrap_or(u32::MAX)
+    }
+}
+
+/// Hits and misses since start.
+#[derive(Debug, Default)]
+pub struct CacheCounters {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+/// The store with a cache in front of its statistics reads.
+#[derive(Clone)]
+pub struct CachedStore {
+    store: Store,
+    entries: Cache<String, Entry>,
+    counters: Arc<CacheCounters>,
+}
+
+impl CachedStore {
+    /// A cache of at most `max_bytes` (approximately) in front of `store`.
+    pub fn new(store: Store, max_bytes: u64) -> CachedStore {
+        let entries = Cache::builder().weigher(|_k: &String, v: &Entry| v.weight()).max_capacity(max_bytes).build();
+        CachedStore { store, entries, counters: Arc::default() }
+    }
+
+    pub fn counters(&self) -> &CacheCounters {
+        &self.counters
+    }
+
+    /// The answer of `load` for this version of `scope`, from the cache when it has it.
+    async fn cached<T, F>(
+        &self,
+        tenant: TenantId,
+        scope: &str,
+        question: String,
+        load: F,
+        wrap: fn(T) -> Entry,
+        unwrap: fn(Entry) -> Option<T>,
+    ) -> Result<T, RepoError>
+    where
+        F: Future<Output = Result<T, RepoError>>,
+    {
+        let version = versions::current(&self.store.db, tenant, scope).await?;
+        let digest = Sha256::digest(format!("{}|{scope}|{version}|{question}", tenant.0).as_bytes());
+        let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        if let Some(found) = self.entries.get(&key).await.and_then(unwrap) {
+            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(found);
+        }
+        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        let value = load.await?;
+        let entry = wrap(value);
+        self.entries.insert(key, entry.clone()).await;
+        unwrap(entry).ok_or_else(|| RepoError::Internal("cache entry of the wrong kind".into()))
+    }
+}
+
+#[async_trait]
+impl RegistrationStatsRepository for CachedStore {
+    async fn count_by_gender(
+        &self,
+        tenant: TenantId,
+        period: &Period,
+        filter: &RegistrationFilter,
+    ) -> Result<GenderCounts, RepoError> {
+        let q = format!("genders|{period:?}|{filter:?}");
+        let load = self.store.count_by_gender(tenant, period, filter);
+        self.cached(tenant, versions::REGISTRATIONS, q, load, Entry::Genders, |e| match e {
+            Entry::Genders(v) => Some(v),
+            _ => None,
+        })
+        .await
+    }
+
+    async fn count_by_bucket(
+        &self,
+        tenant: TenantId,
+        buckets: &[Bucket],
+        filter: &RegistrationFilter,
+    ) -> Result<Vec<GenderCounts>, RepoError> {
+        let q = format!("buckets|{buckets:?}|{filter:?}");
+        let load = async { self.store.count_by_bucket(tenant, buckets, filter).await.map(Arc::new) };
+        let v = self
+            .cached(tenant, versions::REGISTRATIONS, q, load, Entry::Buckets, |e| match e {
+                Entry::Buckets(v) => Some(v),
+                _ => None,
+            })
+            .await?;
+        Ok(v.as_ref().clone())
+    }
+
+    async fn count_by_age(
+        &self,
+        tenant: TenantId,
+        period: &Period,
+        filter: &RegistrationFilter,
+    ) -> Result<Vec<(Option<u8>, u64)>, RepoError> {
+        let q = format!("ages|{period:?}|{filter:?}");
+        let load = async { self.store.count_by_age(tenant, period, filter).await.map(Arc::new) };
+        let v = self
+            .cached(tenant, versions::REGISTRATIONS, q, load, Entry::Ages, |e| match e {
+                Entry::Ages(v) => Some(v),
+                _ => None,
+            })
+            .await?;
+        Ok(v.as_ref().clone())
+    }
+
+    async fn count_by_place(
+        &self,
+        tenant: TenantId,
+        period: &Period,
+        filter: &RegistrationFilter,
+        level: GeoLevel,
+        home: Country,
+    ) -> Result<Vec<GeoCount>, RepoError> {
+        let q = format!("places|{period:?}|{filter:?}|{level:?}|{home}");
+        let load = async { self.store.count_by_place(tenant, period, filter, level, home).await.map(Arc::new) };
+        let v = self
+            .cached(tenant, versions::REGISTRATIONS, q, load, Entry::Places, |e| match e {
+                Entry::Places(v) => Some(v),
+                _ => None,
+            })
+            .await?;
+        Ok(v.as_ref().clone())
+    }
+}
+
+#[async_trait]
+impl ActivityRepository for CachedStore {
+    async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError> {
+        self.store.record_events(tenant, events).await
+    }
+
+    async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
+        self.store.record_logins(tenant, logins).await
+    }
+
+    async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError> {
+        self.store.upsert_contents(tenant, contents).await
+    }
+
+    async fn find_contents(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<Content>, RepoError> {
+        self.store.find_contents(tenant, ids).await
+    }
+
+    async fn sessions_in_period(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+        period: &Period,
+    ) -> Result<Vec<SessionInPeriod>, RepoError> {
+        let q = format!("sessions|{user_id:?}|{period:?}");
+        let load = async { self.store.sessions_in_period(tenant, user_id, period).await.map(Arc::new) };
+        let v = self
+            .cached(tenant, &versions::activity(user_id), q, load, Entry::Sessions, |e| match e {
+                Entry::Sessions(v) => Some(v),
+                _ => None,
+            })
+            .await?;
+        Ok(v.as_ref().clone())
+    }
+
+    async fn events_page(
+        &self,
+        q: &EventQuery<'_>,
+        after: Option<&EventCursor>,
+        limit: usize,
+    ) -> Result<Vec<PlayerEvent>, RepoError> {
+        self.store.events_page(q, after, limit).await
+    }
+
+    async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError> {
+        self.store.count_events(q).await
+    }
+
+    async fn bandwidth(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+        buckets: &[Bucket],
+    ) -> Result<Vec<BandwidthStats>, RepoError> {
+        let q = format!("bandwidth|{user_id:?}|{buckets:?}");
+        let load = async { self.store.bandwidth(tenant, user_id, buckets).await.map(Arc::new) };
+        let v = self
+            .cached(tenant, &versions::activity(user_id), q, load, Entry::Bandwidth, |e| match e {
+                Entry::Bandwidth(v) => Some(v),
+                _ => None,
+            })
+            .await?;
+        Ok(v.as_ref().clone())
+    }
+
+    async fn logins(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+        period: &Period,
+        limit: usize,
+    ) -> Result<Vec<Login>, RepoError> {
+        self.store.logins(tenant, user_id, period, limit).await
+    }
+}

@@ -1,0 +1,45 @@
+//! Data versions: what a cached answer is keyed by. Every write bumps the version of
+//! exactly the scope it changes, in its own transaction, so a cache can never serve
+//! figures older than the database's, whatever it missed.
+
+use ottstats_domain::RepoError;
+use ottstats_domain::tenant::TenantId;
+use sea_orm::{ConnectionTrait, DatabaseBackend};
+
+use crate::error::{corrupt, db_err};
+use crate::sql::Sql;
+
+/// The scope of a tenant's registration statistics.
+pub const REGISTRATIONS: &str = "registrations";
+
+/// The scope of one user's activity.
+pub fn activity(user_id: &str) -> String {
+    format!("activity:{user_id}")
+}
+
+/// Adds one to the version of each scope (creating it at 1).
+pub(crate) async fn bump<C: ConnectionTrait>(conn: &C, tenant: TenantId, scopes: &[String]) -> Result<(), RepoError> {
+    for chunk in scopes.chunks(500) {
+        let mut sql = Sql::new("INSERT INTO data_versions (tenant_id, scope, version) VALUES ");
+        for (i, scope) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(").bind(tenant.0).push(", ").bind(scope.clone()).push(", 1)");
+        }
+        sql.push(" ON CONFLICT (tenant_id, scope) DO UPDATE SET version = data_versions.version + 1");
+        conn.execute_raw(sql.statement(conn.get_database_backend())).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// The current version of a scope (0 before its first write).
+pub(crate) async fn current<C: ConnectionTrait>(conn: &C, tenant: TenantId, scope: &str) -> Result<i64, RepoError> {
+    let mut sql = Sql::new("SELECT version FROM data_versions WHERE tenant_id = ");
+    sql.bind(tenant.0).push(" AND scope = ").bind(scope.to_owned());
+    let backend: DatabaseBackend = conn.get_database_backend();
+    match conn.query_one_raw(sql.statement(backend)).await.map_err(db_err)? {
+        Some(row) => row.try_get::<i64>("", "version").map_err(|e| corrupt("data version", e)),
+        None => Ok(0),
+    }
+}
