@@ -100,9 +100,13 @@ impl CachedStore {
             return Ok(found);
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
-        let value = load.await?;
-        let entry = wrap(value);
-        self.entries.insert(key, entry.clone()).await;
+        // Concurrent misses of one key wait for a single load instead of all querying the
+        // database at once (a cold dashboard opened by many clients).
+        let entry = self
+            .entries
+            .try_get_with(key, async { load.await.map(wrap) })
+            .await
+            .map_err(|e: Arc<RepoError>| e.as_ref().clone())?;
         unwrap(entry).ok_or_else(|| RepoError::Internal("cache entry of the wrong kind".into()))
     }
 }
