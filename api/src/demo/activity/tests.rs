@@ -1,5 +1,4 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io;
 use std::sync::OnceLock;
 
 use chrono::{Duration, SecondsFormat};
@@ -353,30 +352,4 @@ fn instants_are_formatted_like_chrono() {
     }
     assert_eq!(rfc3339(ms("2026-03-04T21:15:07.250Z")), "2026-03-04T21:15:07.250Z");
     assert_eq!(rfc3339(ms("2024-02-29T00:00:00Z")), "2024-02-29T00:00:00.000Z");
-}
-
-#[test]
-#[ignore = "timing: cargo test --release -- --ignored --nocapture"]
-fn ten_million_events() {
-    let (start, end) = (at("2025-01-01T00:00:00Z"), at("2026-01-01T00:00:00Z"));
-    let users: Vec<_> = (1..=2_000).map(|i| (format!("u{i:07}"), start - Duration::days(30))).collect();
-    let c = catalogue(42);
-    let events = || {
-        ActivityGenerator::new(42, &c, users.clone(), start, end, 1.0).filter_map(|a| match a {
-            Activity::Event(e) => Some(e),
-            Activity::Login(_) => None,
-        })
-    };
-    let t = std::time::Instant::now();
-    let n = events().take(10_000_000).count();
-    let generated = t.elapsed();
-    assert_eq!(n, 10_000_000, "not enough activity");
-    let t = std::time::Instant::now();
-    write_events_ndjson(io::sink(), events().take(10_000_000)).unwrap();
-    let written = t.elapsed();
-    println!(
-        "10,000,000 events: generate {generated:?} ({:.1} M/s), + NDJSON {written:?} ({:.1} M/s)",
-        10.0 / generated.as_secs_f64(),
-        10.0 / written.as_secs_f64()
-    );
 }

@@ -1,5 +1,4 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io;
 
 use chrono::{Timelike, Weekday};
 use ottstats_domain::user::RegisteredUser;
@@ -361,21 +360,4 @@ fn ndjson_round_trips_with_camel_case_keys() {
     assert_eq!(keys_seen.len(), 8, "{keys_seen:?}");
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("{\"id\":\"u0000001\",\"name\":"), "{first}");
-}
-
-#[test]
-#[ignore = "timing: cargo test --release -- --ignored --nocapture"]
-fn one_million_users() {
-    let (start, end) = period();
-    let t = std::time::Instant::now();
-    let n = UserGenerator::new(42, "CL", start, end).take(1_000_000).count();
-    let generated = t.elapsed();
-    let t = std::time::Instant::now();
-    write_csv(io::sink(), UserGenerator::new(42, "CL", start, end).take(1_000_000)).unwrap();
-    let csv = t.elapsed();
-    let t = std::time::Instant::now();
-    write_ndjson(io::sink(), UserGenerator::new(42, "CL", start, end).take(1_000_000)).unwrap();
-    let ndjson = t.elapsed();
-    assert_eq!(n, 1_000_000);
-    println!("1,000,000 users: generate {generated:?}, + CSV {csv:?}, + NDJSON {ndjson:?}");
 }
