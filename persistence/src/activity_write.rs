@@ -138,9 +138,9 @@ impl Store {
         let mut summaries = Vec::with_capacity(sessions.len());
         for (_, mut list) in sessions {
             list.sort_by(|a, b| event_order(&a.0, &b.0));
-            let ordered: Vec<PlayerEvent> = list.iter().map(|(e, _)| e.clone()).collect();
+            let (ordered, stored): (Vec<PlayerEvent>, Vec<Option<i64>>) = list.into_iter().unzip();
             let ms = playback_ms(&ordered);
-            for ((e, stored_ms), ms) in list.iter().zip(&ms) {
+            for ((e, stored_ms), ms) in ordered.iter().zip(&stored).zip(&ms) {
                 match stored_ms {
                     None => inserts.push(event_row(tenant, e, *ms)),
                     Some(old) if old != ms => updates.push((e.id.clone(), *ms)),

@@ -53,6 +53,49 @@ impl Entry {
     }
 }
 
+/// A store answer the cache can hold: how it goes in and comes back out of an [`Entry`].
+trait Cacheable: Sized {
+    fn into_entry(self) -> Entry;
+    fn from_entry(entry: Entry) -> Option<Self>;
+}
+
+impl Cacheable for GenderCounts {
+    fn into_entry(self) -> Entry {
+        Entry::Genders(self)
+    }
+
+    fn from_entry(entry: Entry) -> Option<Self> {
+        match entry {
+            Entry::Genders(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// List answers are shared in the cache and copied out on a hit.
+macro_rules! cacheable_list {
+    ($item:ty, $variant:ident) => {
+        impl Cacheable for Vec<$item> {
+            fn into_entry(self) -> Entry {
+                Entry::$variant(Arc::new(self))
+            }
+
+            fn from_entry(entry: Entry) -> Option<Self> {
+                match entry {
+                    Entry::$variant(v) => Some(v.as_ref().clone()),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+cacheable_list!(GenderCounts, Buckets);
+cacheable_list!((Option<u8>, u64), Ages);
+cacheable_list!(GeoCount, Places);
+cacheable_list!(SessionInPeriod, Sessions);
+cacheable_list!(BandwidthStats, Bandwidth);
+
 /// Hits and misses since start.
 #[derive(Debug, Default)]
 pub struct CacheCounters {
@@ -80,14 +123,12 @@ impl CachedStore {
     }
 
     /// The answer of `load` for this version of `scope`, from the cache when it has it.
-    async fn cached<T, F>(
+    async fn cached<T: Cacheable, F>(
         &self,
         tenant: TenantId,
         scope: &str,
         question: String,
         load: F,
-        wrap: fn(T) -> Entry,
-        unwrap: fn(Entry) -> Option<T>,
     ) -> Result<T, RepoError>
     where
         F: Future<Output = Result<T, RepoError>>,
@@ -95,7 +136,7 @@ impl CachedStore {
         let version = versions::current(&self.store.db, tenant, scope).await?;
         let digest = Sha256::digest(format!("{}|{scope}|{version}|{question}", tenant.0).as_bytes());
         let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        if let Some(found) = self.entries.get(&key).await.and_then(unwrap) {
+        if let Some(found) = self.entries.get(&key).await.and_then(T::from_entry) {
             self.counters.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(found);
         }
@@ -104,10 +145,10 @@ impl CachedStore {
         // database at once (a cold dashboard opened by many clients).
         let entry = self
             .entries
-            .try_get_with(key, async { load.await.map(wrap) })
+            .try_get_with(key, async { load.await.map(T::into_entry) })
             .await
             .map_err(|e: Arc<RepoError>| e.as_ref().clone())?;
-        unwrap(entry).ok_or_else(|| RepoError::Internal("cache entry of the wrong kind".into()))
+        T::from_entry(entry).ok_or_else(|| RepoError::Internal("cache entry of the wrong kind".into()))
     }
 }
 
@@ -120,12 +161,7 @@ impl RegistrationStatsRepository for CachedStore {
         filter: &RegistrationFilter,
     ) -> Result<GenderCounts, RepoError> {
         let q = format!("genders|{period:?}|{filter:?}");
-        let load = self.store.count_by_gender(tenant, period, filter);
-        self.cached(tenant, versions::REGISTRATIONS, q, load, Entry::Genders, |e| match e {
-            Entry::Genders(v) => Some(v),
-            _ => None,
-        })
-        .await
+        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_gender(tenant, period, filter)).await
     }
 
     async fn count_by_bucket(
@@ -135,14 +171,7 @@ impl RegistrationStatsRepository for CachedStore {
         filter: &RegistrationFilter,
     ) -> Result<Vec<GenderCounts>, RepoError> {
         let q = format!("buckets|{buckets:?}|{filter:?}");
-        let load = async { self.store.count_by_bucket(tenant, buckets, filter).await.map(Arc::new) };
-        let v = self
-            .cached(tenant, versions::REGISTRATIONS, q, load, Entry::Buckets, |e| match e {
-                Entry::Buckets(v) => Some(v),
-                _ => None,
-            })
-            .await?;
-        Ok(v.as_ref().clone())
+        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_bucket(tenant, buckets, filter)).await
     }
 
     async fn count_by_age(
@@ -152,14 +181,7 @@ impl RegistrationStatsRepository for CachedStore {
         filter: &RegistrationFilter,
     ) -> Result<Vec<(Option<u8>, u64)>, RepoError> {
         let q = format!("ages|{period:?}|{filter:?}");
-        let load = async { self.store.count_by_age(tenant, period, filter).await.map(Arc::new) };
-        let v = self
-            .cached(tenant, versions::REGISTRATIONS, q, load, Entry::Ages, |e| match e {
-                Entry::Ages(v) => Some(v),
-                _ => None,
-            })
-            .await?;
-        Ok(v.as_ref().clone())
+        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_age(tenant, period, filter)).await
     }
 
     async fn count_by_place(
@@ -171,14 +193,8 @@ impl RegistrationStatsRepository for CachedStore {
         home: Country,
     ) -> Result<Vec<GeoCount>, RepoError> {
         let q = format!("places|{period:?}|{filter:?}|{level:?}|{home}");
-        let load = async { self.store.count_by_place(tenant, period, filter, level, home).await.map(Arc::new) };
-        let v = self
-            .cached(tenant, versions::REGISTRATIONS, q, load, Entry::Places, |e| match e {
-                Entry::Places(v) => Some(v),
-                _ => None,
-            })
-            .await?;
-        Ok(v.as_ref().clone())
+        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_place(tenant, period, filter, level, home))
+            .await
     }
 }
 
@@ -207,14 +223,8 @@ impl ActivityRepository for CachedStore {
         period: &Period,
     ) -> Result<Vec<SessionInPeriod>, RepoError> {
         let q = format!("sessions|{user_id:?}|{period:?}");
-        let load = async { self.store.sessions_in_period(tenant, user_id, period).await.map(Arc::new) };
-        let v = self
-            .cached(tenant, &versions::activity(user_id), q, load, Entry::Sessions, |e| match e {
-                Entry::Sessions(v) => Some(v),
-                _ => None,
-            })
-            .await?;
-        Ok(v.as_ref().clone())
+        self.cached(tenant, &versions::activity(user_id), q, self.store.sessions_in_period(tenant, user_id, period))
+            .await
     }
 
     async fn events_page(
@@ -237,14 +247,7 @@ impl ActivityRepository for CachedStore {
         buckets: &[Bucket],
     ) -> Result<Vec<BandwidthStats>, RepoError> {
         let q = format!("bandwidth|{user_id:?}|{buckets:?}");
-        let load = async { self.store.bandwidth(tenant, user_id, buckets).await.map(Arc::new) };
-        let v = self
-            .cached(tenant, &versions::activity(user_id), q, load, Entry::Bandwidth, |e| match e {
-                Entry::Bandwidth(v) => Some(v),
-                _ => None,
-            })
-            .await?;
-        Ok(v.as_ref().clone())
+        self.cached(tenant, &versions::activity(user_id), q, self.store.bandwidth(tenant, user_id, buckets)).await
     }
 
     async fn logins(
