@@ -5,8 +5,23 @@ use isocountry::CountryCode;
 use crate::InputError;
 
 /// An ISO 3166-1 alpha-2 country, checked against the ISO list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
 pub struct Country(CountryCode);
+
+impl From<Country> for &'static str {
+    fn from(c: Country) -> &'static str {
+        c.code()
+    }
+}
+
+impl TryFrom<String> for Country {
+    type Error = String;
+
+    fn try_from(code: String) -> Result<Country, String> {
+        Country::parse(&code).ok_or_else(|| format!("not an ISO 3166-1 alpha-2 code: {code:?}"))
+    }
+}
 
 impl Country {
     /// Parses a code, ignoring case and surrounding white space.

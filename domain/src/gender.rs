@@ -55,7 +55,7 @@ impl FromStr for Gender {
 }
 
 /// A count for each gender, indexed by [`Gender::index`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GenderCounts(pub [u64; 4]);
 
 impl GenderCounts {

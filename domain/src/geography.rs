@@ -17,7 +17,7 @@ pub enum GeoLevel {
 }
 
 /// Where a group of registrations lives, relative to the tenant's home country.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GeoPlace {
     /// No country given.
     NoCountry,
@@ -29,7 +29,7 @@ pub enum GeoPlace {
 }
 
 /// A count as the store groups it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GeoCount {
     pub place: GeoPlace,
     pub count: u64,

@@ -195,8 +195,7 @@ impl Store {
                 .map_err(db_err)?;
         }
         let users: BTreeSet<String> = new.iter().map(|e| crate::versions::activity(&e.user_id)).collect();
-        crate::versions::bump(&txn, tenant, &users.into_iter().collect::<Vec<_>>()).await?;
-        txn.commit().await.map_err(db_err)?;
+        self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
         Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
     }
 
@@ -212,6 +211,8 @@ impl Store {
         let rows: Vec<login_entity::ActiveModel> =
             fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| login_row(tenant, l)).collect();
         let written = rows.len();
+        let users: BTreeSet<String> =
+            fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| crate::versions::activity(&l.user_id)).collect();
         for chunk in rows.chunks(CHUNK) {
             // A concurrent batch may have stored the same id meanwhile: it stays stored once.
             login_entity::Entity::insert_many(chunk.to_vec())
@@ -224,7 +225,7 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         }
-        txn.commit().await.map_err(db_err)?;
+        self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
         Ok(RecordOutcome { written, duplicates: repeats + ids.len() - written })
     }
 
@@ -282,7 +283,8 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         }
-        txn.commit().await.map_err(db_err)?;
+        let scopes = if changed.is_empty() { Vec::new() } else { vec![crate::versions::CONTENTS.to_owned()] };
+        self.commit_changes(txn, tenant, scopes).await?;
         Ok(outcome)
     }
 }

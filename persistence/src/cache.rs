@@ -1,11 +1,14 @@
-//! An in-process cache in front of the statistics reads. Every answer is keyed by the
-//! data version of its scope, read from the database on each request: a write bumps the
-//! version in its own transaction, so a cached answer is never served after the data it
-//! was computed from changed, and answers of other scopes stay warm.
+//! A cache in front of the statistics reads: in process (moka, bounded by memory), and in
+//! Redis when one is configured so that every process shares what one computed. Every
+//! answer is keyed by the data version of its scope, read from the database on each
+//! request: a write bumps the version in its own transaction, so a cached answer is never
+//! served after the data it was computed from changed (whatever Redis saw or missed), and
+//! answers of other scopes stay warm.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use moka::future::Cache;
@@ -22,13 +25,55 @@ use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::registration_filter::RegistrationFilter;
 use ottstats_domain::repository::RegistrationStatsRepository;
 use ottstats_domain::tenant::TenantId;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::redis_link::RedisLink;
 use crate::store::Store;
 use crate::versions;
 
+/// How long Redis keeps an answer. Answers of old versions are never read again, so this
+/// only bounds how long they take up room.
+const REDIS_TTL: Duration = Duration::from_secs(3600);
+/// Redis keys carry the release, so that processes of different releases sharing one
+/// Redis never read each other's encodings.
+const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":panel:");
+
+/// The statistics the cache holds, one counter pair each in `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// Counts by gender (`total`, `byGender`).
+    Genders,
+    Timeline,
+    Ages,
+    Geography,
+    /// A user's sessions in a period (`overview`, `details`).
+    Sessions,
+    Bandwidth,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 6] =
+        [Panel::Genders, Panel::Timeline, Panel::Ages, Panel::Geography, Panel::Sessions, Panel::Bandwidth];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Panel::Genders => "genders",
+            Panel::Timeline => "timeline",
+            Panel::Ages => "ages",
+            Panel::Geography => "geography",
+            Panel::Sessions => "sessions",
+            Panel::Bandwidth => "bandwidth",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// What the cache holds: the store's answers, shared.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Entry {
     Genders(GenderCounts),
     Buckets(Arc<Vec<GenderCounts>>),
@@ -96,11 +141,30 @@ cacheable_list!(GeoCount, Places);
 cacheable_list!(SessionInPeriod, Sessions);
 cacheable_list!(BandwidthStats, Bandwidth);
 
-/// Hits and misses since start.
+/// Hits and misses since start, by panel. A hit is an answer that did not query the
+/// statistics tables: found in process, in Redis, or shared with a concurrent load.
 #[derive(Debug, Default)]
 pub struct CacheCounters {
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
+    hits: [AtomicU64; 6],
+    misses: [AtomicU64; 6],
+}
+
+impl CacheCounters {
+    pub fn hits(&self, panel: Panel) -> u64 {
+        self.hits[panel.index()].load(Ordering::Relaxed)
+    }
+
+    pub fn misses(&self, panel: Panel) -> u64 {
+        self.misses[panel.index()].load(Ordering::Relaxed)
+    }
+
+    pub fn total_hits(&self) -> u64 {
+        Panel::ALL.iter().map(|p| self.hits(*p)).sum()
+    }
+
+    pub fn total_misses(&self) -> u64 {
+        Panel::ALL.iter().map(|p| self.misses(*p)).sum()
+    }
 }
 
 /// The store with a cache in front of its statistics reads.
@@ -108,14 +172,16 @@ pub struct CacheCounters {
 pub struct CachedStore {
     store: Store,
     entries: Cache<String, Entry>,
+    redis: Option<RedisLink>,
     counters: Arc<CacheCounters>,
 }
 
 impl CachedStore {
-    /// A cache of at most `max_bytes` (approximately) in front of `store`.
-    pub fn new(store: Store, max_bytes: u64) -> CachedStore {
+    /// A cache of at most `max_bytes` (approximately) in front of `store`, shared through
+    /// `redis` when given.
+    pub fn new(store: Store, max_bytes: u64, redis: Option<RedisLink>) -> CachedStore {
         let entries = Cache::builder().weigher(|_k: &String, v: &Entry| v.weight()).max_capacity(max_bytes).build();
-        CachedStore { store, entries, counters: Arc::default() }
+        CachedStore { store, entries, redis, counters: Arc::default() }
     }
 
     pub fn counters(&self) -> &CacheCounters {
@@ -125,6 +191,7 @@ impl CachedStore {
     /// The answer of `load` for this version of `scope`, from the cache when it has it.
     async fn cached<T: Cacheable, F>(
         &self,
+        panel: Panel,
         tenant: TenantId,
         scope: &str,
         question: String,
@@ -134,21 +201,48 @@ impl CachedStore {
         F: Future<Output = Result<T, RepoError>>,
     {
         let version = versions::current(&self.store.db, tenant, scope).await?;
-        let digest = Sha256::digest(format!("{}|{scope}|{version}|{question}", tenant.0).as_bytes());
+        let installation = self.store.installation();
+        let digest = Sha256::digest(format!("{installation}|{}|{scope}|{version}|{question}", tenant.0).as_bytes());
         let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        if let Some(found) = self.entries.get(&key).await.and_then(T::from_entry) {
-            self.counters.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(found);
-        }
-        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        let loaded = AtomicBool::new(false);
         // Concurrent misses of one key wait for a single load instead of all querying the
         // database at once (a cold dashboard opened by many clients).
         let entry = self
             .entries
-            .try_get_with(key, async { load.await.map(T::into_entry) })
+            .try_get_with_by_ref(&key, async {
+                let shared_key = format!("{REDIS_PREFIX}{key}");
+                if let Some(redis) = &self.redis
+                    && let Some(entry) = redis.get(&shared_key).await.and_then(|b| decode(&b))
+                {
+                    return Ok(entry);
+                }
+                loaded.store(true, Ordering::Relaxed);
+                let entry = load.await.map(T::into_entry)?;
+                if let Some(redis) = self.redis.clone() {
+                    share(redis, shared_key, &entry);
+                }
+                Ok(entry)
+            })
             .await
             .map_err(|e: Arc<RepoError>| e.as_ref().clone())?;
+        let counter = if loaded.load(Ordering::Relaxed) { &self.counters.misses } else { &self.counters.hits };
+        counter[panel.index()].fetch_add(1, Ordering::Relaxed);
         T::from_entry(entry).ok_or_else(|| RepoError::Internal("cache entry of the wrong kind".into()))
+    }
+}
+
+/// An entry read back from Redis; `None` (a miss) when it cannot be decoded.
+fn decode(bytes: &[u8]) -> Option<Entry> {
+    serde_json::from_slice(bytes).map_err(|e| tracing::warn!(error = %e, "undecodable cache entry in Redis")).ok()
+}
+
+/// Writes an entry to Redis without holding up the answer.
+fn share(redis: RedisLink, key: String, entry: &Entry) {
+    match serde_json::to_vec(entry) {
+        Ok(bytes) => {
+            tokio::spawn(async move { redis.set(&key, &bytes, REDIS_TTL).await });
+        }
+        Err(e) => tracing::error!(error = %e, "cannot encode a cache entry"),
     }
 }
 
@@ -161,7 +255,14 @@ impl RegistrationStatsRepository for CachedStore {
         filter: &RegistrationFilter,
     ) -> Result<GenderCounts, RepoError> {
         let q = format!("genders|{period:?}|{filter:?}");
-        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_gender(tenant, period, filter)).await
+        self.cached(
+            Panel::Genders,
+            tenant,
+            versions::REGISTRATIONS,
+            q,
+            self.store.count_by_gender(tenant, period, filter),
+        )
+        .await
     }
 
     async fn count_by_bucket(
@@ -171,7 +272,14 @@ impl RegistrationStatsRepository for CachedStore {
         filter: &RegistrationFilter,
     ) -> Result<Vec<GenderCounts>, RepoError> {
         let q = format!("buckets|{buckets:?}|{filter:?}");
-        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_bucket(tenant, buckets, filter)).await
+        self.cached(
+            Panel::Timeline,
+            tenant,
+            versions::REGISTRATIONS,
+            q,
+            self.store.count_by_bucket(tenant, buckets, filter),
+        )
+        .await
     }
 
     async fn count_by_age(
@@ -181,7 +289,8 @@ impl RegistrationStatsRepository for CachedStore {
         filter: &RegistrationFilter,
     ) -> Result<Vec<(Option<u8>, u64)>, RepoError> {
         let q = format!("ages|{period:?}|{filter:?}");
-        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_age(tenant, period, filter)).await
+        self.cached(Panel::Ages, tenant, versions::REGISTRATIONS, q, self.store.count_by_age(tenant, period, filter))
+            .await
     }
 
     async fn count_by_place(
@@ -193,8 +302,14 @@ impl RegistrationStatsRepository for CachedStore {
         home: Country,
     ) -> Result<Vec<GeoCount>, RepoError> {
         let q = format!("places|{period:?}|{filter:?}|{level:?}|{home}");
-        self.cached(tenant, versions::REGISTRATIONS, q, self.store.count_by_place(tenant, period, filter, level, home))
-            .await
+        self.cached(
+            Panel::Geography,
+            tenant,
+            versions::REGISTRATIONS,
+            q,
+            self.store.count_by_place(tenant, period, filter, level, home),
+        )
+        .await
     }
 }
 
@@ -223,8 +338,14 @@ impl ActivityRepository for CachedStore {
         period: &Period,
     ) -> Result<Vec<SessionInPeriod>, RepoError> {
         let q = format!("sessions|{user_id:?}|{period:?}");
-        self.cached(tenant, &versions::activity(user_id), q, self.store.sessions_in_period(tenant, user_id, period))
-            .await
+        self.cached(
+            Panel::Sessions,
+            tenant,
+            &versions::activity(user_id),
+            q,
+            self.store.sessions_in_period(tenant, user_id, period),
+        )
+        .await
     }
 
     async fn events_page(
@@ -247,7 +368,14 @@ impl ActivityRepository for CachedStore {
         buckets: &[Bucket],
     ) -> Result<Vec<BandwidthStats>, RepoError> {
         let q = format!("bandwidth|{user_id:?}|{buckets:?}");
-        self.cached(tenant, &versions::activity(user_id), q, self.store.bandwidth(tenant, user_id, buckets)).await
+        self.cached(
+            Panel::Bandwidth,
+            tenant,
+            &versions::activity(user_id),
+            q,
+            self.store.bandwidth(tenant, user_id, buckets),
+        )
+        .await
     }
 
     async fn logins(

@@ -6,19 +6,25 @@ mod activity_repo;
 mod activity_rows;
 mod activity_write;
 mod cache;
+pub mod changes;
 pub mod connect;
 pub mod entities;
 mod error;
 pub mod migration;
+pub mod redis_link;
 mod registration_stats_repo;
+pub mod response_cache;
 mod sql;
 mod store;
 mod tenant_repo;
 mod user_repo;
 pub mod versions;
 
-pub use cache::{CacheCounters, CachedStore};
+pub use cache::{CacheCounters, CachedStore, Panel};
+pub use changes::{Change, ChangeFeed};
 pub use connect::{Backend, connect, default_database_url};
+pub use redis_link::RedisLink;
+pub use response_cache::ResponseCache;
 pub use store::Store;
 
 #[cfg(feature = "testing")]

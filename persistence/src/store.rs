@@ -3,9 +3,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ottstats_domain::RepoError;
 use ottstats_domain::repository::HealthCheck;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use ottstats_domain::tenant::TenantId;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::changes::ChangeFeed;
 use crate::connect::{Backend, connect, migrate};
 use crate::error::db_err;
 
@@ -17,6 +19,9 @@ pub struct Store {
     /// SQLite allows one writer: a transaction that reads and then writes fails with
     /// "database is locked" when another does the same, so this process takes turns.
     write_turn: Arc<Mutex<()>>,
+    /// Where committed writes are announced.
+    changes: ChangeFeed,
+    installation: Arc<str>,
 }
 
 impl Store {
@@ -24,12 +29,47 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, RepoError> {
         let db = connect(url).await?;
         migrate(&db).await?;
-        Ok(Store::from_connection(db))
+        let installation = installation(&db).await?;
+        let backend = Backend::of(&db);
+        Ok(Store { db, backend, write_turn: Arc::new(Mutex::new(())), changes: ChangeFeed::local(), installation })
     }
 
-    pub fn from_connection(db: DatabaseConnection) -> Store {
-        let backend = Backend::of(&db);
-        Store { db, backend, write_turn: Arc::new(Mutex::new(())) }
+    /// The random token naming this database (see the `installation` migration).
+    pub fn installation(&self) -> &str {
+        &self.installation
+    }
+
+    /// The same store, announcing its writes on `changes` (shared with other processes
+    /// when it goes over Redis).
+    pub fn with_change_feed(mut self, changes: ChangeFeed) -> Store {
+        self.changes = changes;
+        self
+    }
+
+    /// Where this store's writes are announced.
+    pub fn change_feed(&self) -> &ChangeFeed {
+        &self.changes
+    }
+
+    /// Bumps the versions of `scopes` inside `txn`, commits, then announces the change.
+    /// The bump commits with the data, so no reader can see new data under an old version.
+    pub(crate) async fn commit_changes(
+        &self,
+        txn: DatabaseTransaction,
+        tenant: TenantId,
+        scopes: Vec<String>,
+    ) -> Result<(), RepoError> {
+        if !scopes.is_empty() {
+            crate::versions::bump(&txn, tenant, &scopes).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        self.changes.publish(tenant, &scopes);
+        Ok(())
+    }
+
+    /// The current versions of `scopes` of `tenant`, in one read.
+    pub async fn versions(&self, tenant: TenantId, scopes: &[String]) -> Result<Vec<i64>, RepoError> {
+        crate::versions::current_many(&self.db, tenant, scopes).await
     }
 
     /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL, where
@@ -60,6 +100,17 @@ impl Store {
     pub async fn close(self) -> Result<(), RepoError> {
         self.db.close().await.map_err(db_err)
     }
+}
+
+async fn installation(db: &DatabaseConnection) -> Result<Arc<str>, RepoError> {
+    let statement =
+        sea_orm::Statement::from_string(db.get_database_backend(), "SELECT token FROM installation WHERE id = 1");
+    let row = db.query_one_raw(statement).await.map_err(db_err)?;
+    let token: String = match row {
+        Some(row) => row.try_get("", "token").map_err(|e| crate::error::corrupt("installation token", e))?,
+        None => return Err(RepoError::Internal("the installation table is empty".into())),
+    };
+    Ok(token.into())
 }
 
 #[async_trait]

@@ -28,6 +28,24 @@ pub fn postgres_server_url() -> Option<String> {
     }
 }
 
+/// The Redis URL for tests, if configured; panics when required but unset.
+pub fn redis_url() -> Option<String> {
+    match std::env::var(REDIS_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if services_required() => panic!("{REQUIRE_VAR} is set but {REDIS_URL_VAR} is not"),
+        _ => None,
+    }
+}
+
+/// A link to the test Redis, if configured; panics when it is configured but does not
+/// answer, so that a run never silently tests without it.
+pub async fn redis() -> Option<crate::RedisLink> {
+    let url = redis_url()?;
+    let link = crate::RedisLink::open(&url).unwrap_or_else(|e| panic!("{REDIS_URL_VAR}: {e}"));
+    assert!(link.ping().await, "Redis at {url} ({REDIS_URL_VAR}) does not answer");
+    Some(link)
+}
+
 /// Which engine a test database runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {

@@ -129,10 +129,11 @@ impl UserRepository for Store {
                 .await
                 .map_err(db_err)?;
         }
-        if !changed.is_empty() {
-            crate::versions::bump(&txn, tenant, &[crate::versions::REGISTRATIONS.to_owned()]).await?;
+        let mut scopes: Vec<String> = changed.iter().map(|id| crate::versions::user(id)).collect();
+        if !scopes.is_empty() {
+            scopes.push(crate::versions::REGISTRATIONS.to_owned());
         }
-        txn.commit().await.map_err(db_err)?;
+        self.commit_changes(txn, tenant, scopes).await?;
         Ok(outcome)
     }
 

@@ -12,9 +12,17 @@ use crate::sql::Sql;
 /// The scope of a tenant's registration statistics.
 pub const REGISTRATIONS: &str = "registrations";
 
-/// The scope of one user's activity.
+/// The scope of a tenant's contents (titles and kinds shown in activity details).
+pub const CONTENTS: &str = "contents";
+
+/// The scope of one user's activity (player events and logins).
 pub fn activity(user_id: &str) -> String {
     format!("activity:{user_id}")
+}
+
+/// The scope of one user's profile (name, gender, place, …).
+pub fn user(user_id: &str) -> String {
+    format!("user:{user_id}")
 }
 
 /// Adds one to the version of each scope (creating it at 1).
@@ -42,4 +50,30 @@ pub(crate) async fn current<C: ConnectionTrait>(conn: &C, tenant: TenantId, scop
         Some(row) => row.try_get::<i64>("", "version").map_err(|e| corrupt("data version", e)),
         None => Ok(0),
     }
+}
+
+/// The current versions of several scopes, in the order given, in one read.
+pub(crate) async fn current_many<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    scopes: &[String],
+) -> Result<Vec<i64>, RepoError> {
+    let mut found = std::collections::HashMap::with_capacity(scopes.len());
+    for chunk in scopes.chunks(500) {
+        let mut sql = Sql::new("SELECT scope, version FROM data_versions WHERE tenant_id = ");
+        sql.bind(tenant.0).push(" AND scope IN (");
+        for (i, scope) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(scope.clone());
+        }
+        sql.push(")");
+        for row in conn.query_all_raw(sql.statement(conn.get_database_backend())).await.map_err(db_err)? {
+            let scope: String = row.try_get("", "scope").map_err(|e| corrupt("data version", e))?;
+            let version: i64 = row.try_get("", "version").map_err(|e| corrupt("data version", e))?;
+            found.insert(scope, version);
+        }
+    }
+    Ok(scopes.iter().map(|s| found.get(s).copied().unwrap_or(0)).collect())
 }

@@ -9,7 +9,7 @@ use super::session::SessionSummary;
 pub const UNKNOWN: &str = "Unknown";
 
 /// A session with what it did inside the period.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionInPeriod {
     pub summary: SessionSummary,
     /// PLAY events of the session in the period.

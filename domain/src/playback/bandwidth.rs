@@ -1,7 +1,7 @@
 //! Bandwidth samples per bucket.
 
 /// The samples of one bucket (or of a whole period).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BandwidthStats {
     pub samples: u64,
     pub sum_kbps: f64,

@@ -74,7 +74,7 @@ fn names(all: &[EventType]) -> String {
 }
 
 /// Live signal or video on demand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum ContentKind {
     Live,
     Vod,

@@ -13,7 +13,7 @@ pub const FALLBACK_CAP_MS: i64 = 60_000;
 pub const STREAM_MIN_MS: i64 = 5_000;
 
 /// What a session is about, from its first event, and its playback in total.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionSummary {
     pub session_id: String,
     pub user_id: String,

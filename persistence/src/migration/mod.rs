@@ -10,6 +10,7 @@ mod m20261125_130100_create_player_events;
 mod m20261125_130200_create_playback_sessions;
 mod m20261125_130300_create_logins;
 mod m20261125_140000_create_data_versions;
+mod m20261125_150000_create_installation;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_130200_create_playback_sessions::Migration),
             Box::new(m20261125_130300_create_logins::Migration),
             Box::new(m20261125_140000_create_data_versions::Migration),
+            Box::new(m20261125_150000_create_installation::Migration),
         ]
     }
 }

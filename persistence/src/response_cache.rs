@@ -1,0 +1,140 @@
+//! Whole rendered answers, keyed by the request and the data versions of every scope the
+//! answer read. A repeated dashboard then costs one read of a few versions instead of
+//! resolving thousands of fields.
+//!
+//! Which scopes a request reads is only known after running it, so the first run of a
+//! request records them (its *manifest*). Later runs read the manifest's versions
+//! *before* anything else, and either find the answer stored under exactly those versions
+//! or run the request and store its answer under them. Since a write bumps versions in the
+//! transaction that changes the data, an answer is never stored under versions older than
+//! the data it was computed from, and a stored answer is never served once any scope it
+//! read has moved on.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use moka::future::Cache;
+use ottstats_domain::RepoError;
+use ottstats_domain::tenant::TenantId;
+use sha2::{Digest, Sha256};
+
+use crate::redis_link::RedisLink;
+use crate::store::Store;
+
+const REDIS_TTL: Duration = Duration::from_secs(3600);
+const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":response:");
+/// Manifests are tiny; this many requests are remembered.
+const MANIFESTS: u64 = 100_000;
+
+/// Rendered answers in process, and in Redis when one is configured.
+#[derive(Clone)]
+pub struct ResponseCache {
+    store: Store,
+    /// Request key → the scopes its answer reads.
+    manifests: Cache<String, Arc<[String]>>,
+    /// Request key and versions → the rendered answer.
+    bodies: Cache<String, Arc<str>>,
+    redis: Option<RedisLink>,
+    /// What keys depend on besides the request: the schema, so that a changed schema
+    /// never serves an answer rendered by another.
+    salt: Arc<str>,
+    hits: Arc<AtomicU64>,
+    misses: Arc<AtomicU64>,
+}
+
+/// What a lookup learnt, to store the answer under afterwards.
+pub struct Lookup {
+    request: String,
+    /// The manifest and the versions read before the request ran.
+    snapshot: Option<(Arc<[String]>, String)>,
+}
+
+impl ResponseCache {
+    /// At most `max_bytes` of answers in process; `salt` (the schema's SDL, say) goes
+    /// into every key.
+    pub fn new(store: Store, max_bytes: u64, redis: Option<RedisLink>, salt: &str) -> ResponseCache {
+        let bodies = Cache::builder()
+            .weigher(|k: &String, v: &Arc<str>| u32::try_from(k.len() + v.len() + 64).unwrap_or(u32::MAX))
+            .max_capacity(max_bytes)
+            .build();
+        ResponseCache {
+            store: store.clone(),
+            manifests: Cache::new(MANIFESTS),
+            bodies,
+            redis,
+            salt: hex(&Sha256::digest(format!("{}|{salt}", store.installation()).as_bytes())).into(),
+            hits: Arc::default(),
+            misses: Arc::default(),
+        }
+    }
+
+    /// Answers served whole from the cache, and requests that had to run.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    /// The stored answer to `request` (its query, operation and variables, normalised by
+    /// the caller) for `tenant`, if the data it read has not changed since.
+    pub async fn lookup(&self, tenant: TenantId, request: &[u8]) -> Result<(Lookup, Option<Arc<str>>), RepoError> {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt.as_bytes());
+        hasher.update(tenant.0.to_be_bytes());
+        hasher.update(request);
+        let request = hex(&hasher.finalize());
+        let Some(manifest) = self.manifests.get(&request).await else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Ok((Lookup { request, snapshot: None }, None));
+        };
+        let versions = self.store.versions(tenant, &manifest).await?;
+        let mut hasher = Sha256::new();
+        hasher.update(request.as_bytes());
+        for v in &versions {
+            hasher.update(v.to_be_bytes());
+        }
+        let key = hex(&hasher.finalize());
+        let found = match self.bodies.get(&key).await {
+            Some(body) => Some(body),
+            None => self.shared_body(&key).await,
+        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok((Lookup { request, snapshot: Some((manifest, key)) }, found))
+    }
+
+    /// Remembers the answer of a request that ran after `lookup`, which read `scopes`.
+    /// Only an answer whose scopes were all read before it ran is stored; otherwise the
+    /// manifest learns them and the next run stores.
+    pub async fn store(&self, lookup: Lookup, scopes: BTreeSet<String>, body: Arc<str>) {
+        match lookup.snapshot {
+            Some((manifest, key)) if scopes.iter().all(|s| manifest.contains(s)) => {
+                if let Some(redis) = self.redis.clone() {
+                    let shared_key = format!("{REDIS_PREFIX}{key}");
+                    let bytes = body.clone();
+                    tokio::spawn(async move { redis.set(&shared_key, bytes.as_bytes(), REDIS_TTL).await });
+                }
+                self.bodies.insert(key, body).await;
+            }
+            _ => {
+                self.manifests.insert(lookup.request, scopes.into_iter().collect()).await;
+            }
+        }
+    }
+
+    async fn shared_body(&self, key: &str) -> Option<Arc<str>> {
+        let redis = self.redis.as_ref()?;
+        let bytes = redis.get(&format!("{REDIS_PREFIX}{key}")).await?;
+        let body: Arc<str> = String::from_utf8(bytes).ok()?.into();
+        self.bodies.insert(key.to_owned(), body.clone()).await;
+        Some(body)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
