@@ -40,6 +40,9 @@ pub enum ApiError {
     Repo(#[from] RepoError),
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// What `argument` names does not exist for this tenant.
+    #[error("{message}")]
+    NotFound { argument: &'static str, message: String },
 }
 
 impl From<DomainError> for ApiError {
@@ -64,6 +67,7 @@ impl ApiError {
         match self {
             ApiError::Input(_) => Code::BadUserInput,
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
+            ApiError::NotFound { .. } => Code::NotFound,
             ApiError::Repo(RepoError::Unavailable(_)) => Code::Unavailable,
             ApiError::Repo(RepoError::Internal(_)) => Code::Internal,
         }
@@ -80,6 +84,10 @@ impl ErrorExtensions for ApiError {
             ApiError::Unauthenticated(msg) => {
                 Error::new(*msg).extend_with(|_, ext| ext.set("code", Code::Unauthenticated.as_str()))
             }
+            ApiError::NotFound { argument, message } => Error::new(message.as_str()).extend_with(|_, ext| {
+                ext.set("code", Code::NotFound.as_str());
+                ext.set("argument", *argument);
+            }),
             ApiError::Repo(e) => {
                 // Details stay in the log; the client learns only the kind of failure.
                 let code = self.code();

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use ottstats_persistence::Store;
+use ottstats_persistence::{RedisLink, Store};
 use tokio::net::TcpListener;
 
 use crate::cli::CliError;
@@ -13,11 +13,17 @@ pub struct ServeOptions {
     pub database_url: String,
     pub bind: SocketAddr,
     pub demo: bool,
+    pub redis_url: Option<String>,
 }
 
 pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
     let store = Store::open(&opts.database_url).await?;
-    let services = Services::from_store(store.clone());
+    let redis = opts.redis_url.as_deref().map(RedisLink::open).transpose()?;
+    match &redis {
+        Some(_) => tracing::info!("cache and live-update notices shared through Redis"),
+        None => tracing::info!("in-process cache (set OTTSTATS_REDIS_URL to share it between processes)"),
+    }
+    let services = Services::new(store.clone(), redis);
     let demo = if opts.demo { Some(crate::demo::prepare(&services).await?) } else { None };
     let listener =
         TcpListener::bind(opts.bind).await.map_err(|e| CliError::Io(format!("cannot listen on {}", opts.bind), e))?;

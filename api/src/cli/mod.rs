@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// Create a demo tenant with generated data (once) and print a fresh key for it.
     #[arg(long)]
     pub demo: bool,
+    /// `redis://HOST:PORT`: share the cache and live-update notices with every process on
+    /// this Redis; an in-process cache when unset.
+    #[arg(long, env = "OTTSTATS_REDIS_URL")]
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +139,8 @@ pub enum CliError {
     Io(String, #[source] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Redis(#[from] ottstats_persistence::redis_link::RedisUrlError),
 }
 
 impl From<DomainError> for CliError {
@@ -153,6 +159,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 database_url: args.db.url(),
                 bind: args.bind,
                 demo: args.demo,
+                redis_url: args.redis_url,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

@@ -7,12 +7,13 @@ use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::{ContentFigures, Details, Figures, NamedSplit, UNKNOWN, details};
 use ottstats_domain::playback::bandwidth::BandwidthStats;
 use ottstats_domain::tenant::Tenant;
+use ottstats_persistence::versions;
 use tokio::sync::OnceCell;
 
 use super::enums::{ContentKindValue, GranularityValue, PlayerEventTypeValue};
 use super::events::{EventConnection, events_page};
 use super::registrations::PeriodInput;
-use super::{services, tenant, tenant_context};
+use super::{services, tenant_context};
 use crate::error::{ApiError, GqlResult};
 
 /// The most logins `details.logins` returns.
@@ -29,9 +30,21 @@ pub struct UserActivity {
 
 impl UserActivity {
     pub fn resolve(ctx: &Context<'_>, user_id: &str, period: PeriodInput) -> GqlResult<UserActivity> {
-        let tenant = tenant(ctx)?.clone();
+        let tc = tenant_context(ctx)?;
+        let tenant = tc.tenant.clone();
         let period = period.parse(tenant.time_zone, "period")?;
+        tc.reads.record(versions::activity(user_id));
         Ok(UserActivity { tenant, user_id: user_id.to_owned(), period, details: OnceCell::new() })
+    }
+
+    /// The same question, to be answered afresh.
+    pub fn fresh(&self) -> UserActivity {
+        UserActivity {
+            tenant: self.tenant.clone(),
+            user_id: self.user_id.clone(),
+            period: self.period,
+            details: OnceCell::new(),
+        }
     }
 
     async fn figures(&self, ctx: &Context<'_>) -> GqlResult<&Details> {
@@ -306,6 +319,7 @@ impl ContentRef {
     /// The title given with `upsertContents`; null when the content is not known.
     async fn title(&self, ctx: &Context<'_>) -> GqlResult<Option<String>> {
         let tc = tenant_context(ctx)?;
+        tc.reads.record(versions::CONTENTS);
         let found = tc.contents.load_one(self.id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
         Ok(found.map(|c| c.title))
     }
@@ -316,6 +330,7 @@ impl ContentRef {
             return Ok(self.kind);
         }
         let tc = tenant_context(ctx)?;
+        tc.reads.record(versions::CONTENTS);
         let found = tc.contents.load_one(self.id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
         Ok(found.map(|c| c.kind.into()))
     }

@@ -8,7 +8,7 @@ use ottstats_domain::playback::{ContentKind, EventType};
 use ottstats_domain::user::UserDraft;
 
 use super::enums::{ContentKindValue, GenderValue, PlayerEventTypeValue};
-use super::{services, tenant};
+use super::{services, writing_tenant};
 use crate::error::{GqlResult, domain};
 
 /// A registered user as the operator knows it.
@@ -95,7 +95,7 @@ impl From<IngestReport> for IngestReportObject {
 }
 
 pub async fn upsert_users(ctx: &Context<'_>, users: Vec<UserInput>) -> GqlResult<IngestReportObject> {
-    let tenant = tenant(ctx)?;
+    let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.users.as_ref();
     let drafts: Vec<UserDraft> = users.into_iter().map(UserDraft::from).collect();
     let report = domain(ingest::upsert_users(repo, tenant.id, &drafts, Utc::now()).await)?;
@@ -186,21 +186,21 @@ impl From<ContentInput> for ContentDraft {
 }
 
 pub async fn record_events(ctx: &Context<'_>, events: Vec<PlayerEventInput>) -> GqlResult<IngestReportObject> {
-    let tenant = tenant(ctx)?;
+    let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.activity.as_ref();
     let drafts: Vec<PlayerEventDraft> = events.into_iter().map(Into::into).collect();
     Ok(domain(ingest::record_events(repo, tenant.id, &drafts, Utc::now()).await)?.into())
 }
 
 pub async fn record_logins(ctx: &Context<'_>, logins: Vec<LoginInput>) -> GqlResult<IngestReportObject> {
-    let tenant = tenant(ctx)?;
+    let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.activity.as_ref();
     let drafts: Vec<LoginDraft> = logins.into_iter().map(Into::into).collect();
     Ok(domain(ingest::record_logins(repo, tenant.id, &drafts, Utc::now()).await)?.into())
 }
 
 pub async fn upsert_contents(ctx: &Context<'_>, contents: Vec<ContentInput>) -> GqlResult<IngestReportObject> {
-    let tenant = tenant(ctx)?;
+    let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.activity.as_ref();
     let drafts: Vec<ContentDraft> = contents.into_iter().map(Into::into).collect();
     Ok(domain(ingest::upsert_contents(repo, tenant.id, &drafts).await)?.into())

@@ -1,8 +1,10 @@
-//! Per-request context: the tenant, and DataLoaders that batch look-ups of users and
-//! content titles so that a list never costs a database round trip per row.
+//! Per-request context: the tenant, DataLoaders that batch look-ups of users and
+//! content titles so that a list never costs a database round trip per row, and the data
+//! scopes the request read (what its cached answer depends on).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use ottstats_domain::RepoError;
@@ -19,6 +21,36 @@ pub struct TenantContext {
     pub tenant: Tenant,
     pub users: DataLoader<UserLoader>,
     pub contents: DataLoader<ContentLoader>,
+    pub reads: Arc<Reads>,
+}
+
+/// The data scopes (see `ottstats_persistence::versions`) a request read. Every resolver
+/// that reads stored data records its scope here before reading.
+#[derive(Debug, Default)]
+pub struct Reads {
+    scopes: Mutex<BTreeSet<String>>,
+    wrote: AtomicBool,
+}
+
+impl Reads {
+    pub fn record(&self, scope: impl Into<String>) {
+        self.lock().insert(scope.into());
+    }
+
+    /// The request writes: its answer is never cached.
+    pub fn record_write(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+
+    /// The scopes read, or `None` when the request wrote.
+    pub fn scopes(&self) -> Option<BTreeSet<String>> {
+        if self.wrote.load(Ordering::Relaxed) { None } else { Some(self.lock().clone()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        // A set of names stays whole even if a holder panicked.
+        self.scopes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl TenantContext {
@@ -30,6 +62,7 @@ impl TenantContext {
                 tokio::spawn,
             ),
             tenant,
+            reads: Arc::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ mod enums;
 mod error_codes;
 mod events;
 mod ingest;
+mod live;
 mod loaders;
 mod registrations;
 mod users;
@@ -12,10 +13,11 @@ mod users;
 use std::sync::Arc;
 
 use async_graphql::SDLExportOptions;
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
+use async_graphql::{Context, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
 use ottstats_domain::activity_repository::ActivityRepository;
 use ottstats_domain::repository::{HealthCheck, RegistrationStatsRepository, TenantRepository, UserRepository};
 use ottstats_domain::tenant::Tenant;
+use ottstats_persistence::{CachedStore, ChangeFeed, RedisLink, ResponseCache, Store};
 
 pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
 pub use error_codes::ErrorCodes;
@@ -25,6 +27,8 @@ use crate::error::{ApiError, GqlResult};
 
 /// What the in-process cache of statistics may hold.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// What the in-process cache of rendered answers may hold.
+pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The deepest a query may nest: room for GraphiQL's introspection query (its type
 /// references nest `ofType` nine levels), far below what a recursive attack needs.
@@ -41,28 +45,59 @@ pub struct Services {
     pub registrations: Arc<dyn RegistrationStatsRepository>,
     pub activity: Arc<dyn ActivityRepository>,
     pub health: Arc<dyn HealthCheck>,
+    /// Announces committed writes to live subscriptions.
+    pub changes: ChangeFeed,
+    /// Current data versions, which subscriptions compare before pushing.
+    pub store: Store,
+    /// Rendered answers by request and data versions.
+    pub responses: ResponseCache,
+    /// The statistics cache, for its counters.
+    pub cache: Arc<CachedStore>,
+    /// The shared cache and change fan-out, when configured.
+    pub redis: Option<RedisLink>,
 }
 
 impl Services {
     /// All repositories backed by one store, statistics through an in-process cache.
-    pub fn from_store(store: ottstats_persistence::Store) -> Services {
-        let cached = Arc::new(ottstats_persistence::CachedStore::new(store.clone(), CACHE_BYTES));
-        let store = Arc::new(store);
+    pub fn from_store(store: Store) -> Services {
+        Services::new(store, None)
+    }
+
+    /// All repositories backed by one store; caches and change notices shared through
+    /// `redis` when given, in process otherwise. Must run inside a Tokio runtime.
+    pub fn new(store: Store, redis: Option<RedisLink>) -> Services {
+        let store = match &redis {
+            Some(link) => {
+                let feed = ChangeFeed::over_redis(link.clone(), store.installation());
+                store.with_change_feed(feed)
+            }
+            None => store,
+        };
+        let cached = Arc::new(CachedStore::new(store.clone(), CACHE_BYTES, redis.clone()));
+        let responses = ResponseCache::new(store.clone(), RESPONSE_CACHE_BYTES, redis.clone(), &sdl());
+        let shared = Arc::new(store.clone());
         Services {
-            tenants: store.clone(),
-            users: store.clone(),
+            tenants: shared.clone(),
+            users: shared.clone(),
             registrations: cached.clone(),
-            activity: cached,
-            health: store,
+            activity: cached.clone(),
+            health: shared,
+            changes: store.change_feed().clone(),
+            store,
+            responses,
+            cache: cached,
+            redis,
         }
     }
 }
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub use live::Subscription;
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits and extensions, before data is attached.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query, Mutation, EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query, Mutation, Subscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(ErrorCodes)
@@ -88,10 +123,11 @@ pub(crate) fn tenant_context<'a>(ctx: &Context<'a>) -> GqlResult<&'a TenantConte
         .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`").extend())
 }
 
-pub(crate) fn tenant<'a>(ctx: &Context<'a>) -> GqlResult<&'a Tenant> {
-    ctx.data::<TenantContext>()
-        .map(|t| &t.tenant)
-        .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`").extend())
+/// The tenant of a request that writes: its answer is never cached.
+pub(crate) fn writing_tenant<'a>(ctx: &Context<'a>) -> GqlResult<&'a Tenant> {
+    let tc = tenant_context(ctx)?;
+    tc.reads.record_write();
+    Ok(&tc.tenant)
 }
 
 pub struct Query;

@@ -10,7 +10,7 @@ use ottstats_domain::timeline::TimelineBucket as DomainBucket;
 use tokio::sync::OnceCell;
 
 use super::enums::{GenderValue, GeoLevelValue, GranularityValue};
-use super::{services, tenant};
+use super::{services, tenant_context};
 use async_graphql::ErrorExtensions;
 
 use crate::error::{ApiError, GqlResult, arg, domain};
@@ -79,10 +79,17 @@ impl RegistrationStats {
         period: PeriodInput,
         filter: Option<RegistrationFilterInput>,
     ) -> GqlResult<RegistrationStats> {
-        let tenant = tenant(ctx)?.clone();
+        let tc = tenant_context(ctx)?;
+        let tenant = tc.tenant.clone();
         let period = period.parse(tenant.time_zone, "period")?;
         let filter = filter.map(|f| f.parse()).transpose()?.unwrap_or_default();
+        tc.reads.record(ottstats_persistence::versions::REGISTRATIONS);
         Ok(RegistrationStats { query: RegistrationQuery { tenant, period, filter }, genders: OnceCell::new() })
+    }
+
+    /// The same question, to be answered afresh.
+    pub fn fresh(&self) -> RegistrationStats {
+        RegistrationStats { query: self.query.clone(), genders: OnceCell::new() }
     }
 
     async fn gender_counts(&self, ctx: &Context<'_>) -> GqlResult<&GenderCounts> {

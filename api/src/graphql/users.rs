@@ -3,6 +3,7 @@
 use async_graphql::{Context, ErrorExtensions, ID, Object};
 use ottstats_domain::InputError;
 use ottstats_domain::user::RegisteredUser;
+use ottstats_persistence::versions;
 
 use super::activity::UserActivity;
 use super::enums::GenderValue;
@@ -18,6 +19,7 @@ pub struct User(RegisteredUser);
 
 pub async fn user(ctx: &Context<'_>, id: ID) -> GqlResult<Option<User>> {
     let tc = tenant_context(ctx)?;
+    tc.reads.record(versions::user(id.0.trim()));
     let found = tc.users.load_one(id.0.trim().to_owned()).await.map_err(|e| ApiError::Repo(e).extend())?;
     Ok(found.map(User))
 }
@@ -29,6 +31,9 @@ pub async fn users(ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Option<User
     }
     let tc = tenant_context(ctx)?;
     let keys: Vec<String> = ids.iter().map(|id| id.0.trim().to_owned()).collect();
+    for key in &keys {
+        tc.reads.record(versions::user(key));
+    }
     let found = tc.users.load_many(keys.iter().cloned()).await.map_err(|e| ApiError::Repo(e).extend())?;
     Ok(keys.iter().map(|k| found.get(k).cloned().map(User)).collect())
 }

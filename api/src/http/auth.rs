@@ -37,7 +37,11 @@ impl Authenticator {
 
     /// The tenant of the request's bearer key.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Tenant, AuthError> {
-        let key = bearer(headers).ok_or(AuthError::Missing)?;
+        self.authenticate_key(bearer(headers).ok_or(AuthError::Missing)?).await
+    }
+
+    /// The tenant of an API key.
+    pub async fn authenticate_key(&self, key: &str) -> Result<Tenant, AuthError> {
         if let Some(found) = self.known.get(key).await {
             return found.ok_or(AuthError::Invalid);
         }
@@ -48,8 +52,12 @@ impl Authenticator {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, key) = value.split_once(' ')?;
+    bearer_value(headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The key of an `Authorization` value, `Bearer <key>`.
+pub fn bearer_value(value: &str) -> Option<&str> {
+    let (scheme, key) = value.trim().split_once(' ')?;
     let key = key.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
 }

@@ -20,18 +20,72 @@ use crate::graphql::TenantContext;
 pub async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
     let tenant = match state.auth.authenticate(&headers).await {
         Ok(t) => t,
-        Err(e) => return auth_failure(e),
+        Err(e) => {
+            let response = auth_failure(e);
+            let code =
+                if response.status() == StatusCode::UNAUTHORIZED { Code::Unauthenticated } else { Code::Unavailable };
+            state.metrics.count_errors([code.as_str()]);
+            return response;
+        }
     };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
+            state.metrics.count_errors([Code::BadUserInput.as_str()]);
             let error =
                 ApiError::Input(InputError::new("body", format!("not a GraphQL request (JSON with `query`): {e}")));
             return error_response(StatusCode::BAD_REQUEST, error.extend());
         }
     };
-    let request = request.data(TenantContext::new(tenant, &state.services));
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    let tenant_id = tenant.id;
+    let context = TenantContext::new(tenant, &state.services);
+    let reads = context.reads.clone();
+    let responses = &state.services.responses;
+    let lookup = match request_key(&request) {
+        Some(key) => match responses.lookup(tenant_id, &key).await {
+            Ok((_, Some(body))) => return cached_answer(&body),
+            Ok((lookup, None)) => Some(lookup),
+            Err(e) => {
+                // The run below reports the failure if it is not passing.
+                tracing::warn!(error = %e, "cannot read data versions; running uncached");
+                None
+            }
+        },
+        None => None,
+    };
+    let mut response = state.schema.execute(request.data(context)).await;
+    state.metrics.count_errors(response.errors.iter().map(error_code));
+    if let (Some(lookup), Some(scopes)) = (lookup, reads.scopes())
+        && response.is_ok()
+        && response.extensions.is_empty()
+    {
+        match serde_json::to_string(&response) {
+            Ok(body) => responses.store(lookup, scopes, body.into()).await,
+            Err(e) => tracing::error!(error = %e, "cannot encode an answer for the cache"),
+        }
+    }
+    response.extensions.insert("cached".to_owned(), async_graphql::Value::Boolean(false));
+    GraphQLResponse::from(response).into_response()
+}
+
+fn error_code(error: &ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|x| x.get("code")) {
+        Some(async_graphql::Value::String(code)) => code.as_str(),
+        _ => Code::Internal.as_str(),
+    }
+}
+
+/// What identifies a request's answer besides the tenant and the data: the query, the
+/// operation and the variables (the same variables in another order only make another entry).
+fn request_key(request: &async_graphql::Request) -> Option<Vec<u8>> {
+    serde_json::to_vec(&(&request.query, &request.operation_name, &request.variables)).ok()
+}
+
+/// A stored answer (`{"data":…}`, never with errors or extensions) marked as cached.
+fn cached_answer(body: &str) -> HttpResponse {
+    let open = body.strip_suffix('}').unwrap_or(body);
+    let text = format!("{open},\"extensions\":{{\"cached\":true}}}}");
+    ([(axum::http::header::CONTENT_TYPE, "application/graphql-response+json")], text).into_response()
 }
 
 fn auth_failure(e: AuthError) -> HttpResponse {

@@ -4,6 +4,8 @@ mod auth;
 mod graphiql;
 mod graphql;
 mod health;
+mod metrics;
+mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use auth::Authenticator;
+pub use metrics::Metrics;
 
 use crate::graphql::{AppSchema, Services};
 
@@ -32,6 +35,7 @@ pub struct AppState {
     pub auth: Authenticator,
     /// Pre-filled in GraphiQL when the server runs with `--demo`.
     pub demo: Option<Arc<crate::demo::Demo>>,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -41,6 +45,7 @@ impl AppState {
             auth: Authenticator::new(services.tenants.clone()),
             services,
             demo: demo.map(Arc::new),
+            metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
         }
     }
 }
@@ -48,9 +53,12 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql::page).post(graphql::execute))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, REQUEST_TIMEOUT))

@@ -1,0 +1,150 @@
+//! Live updates: subscriptions that push a fresh answer whenever the data it shows
+//! changes, at most once a second each.
+//!
+//! Change notices (from this process, or from others through Redis) only wake a
+//! subscription up; it pushes when the data version it watches has really moved, which
+//! it also re-reads every few seconds in case a notice was lost.
+
+use std::time::Duration;
+
+use async_graphql::{Context, ErrorExtensions, ID, Subscription};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use ottstats_persistence::versions;
+use ottstats_persistence::{Change, Store};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::time::Instant;
+
+use ottstats_domain::tenant::TenantId;
+
+use super::activity::UserActivity;
+use super::registrations::{PeriodInput, RegistrationFilterInput, RegistrationStats};
+use super::{services, tenant_context};
+use crate::error::{ApiError, GqlResult};
+
+/// The shortest time between two pushes of one subscription.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a subscription re-reads its version without being told of a change.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(5);
+
+pub struct Subscription;
+
+/// Answers pushed as the data changes. Each subscription pushes its current answer at
+/// once, then a fresh one after every change, at most once a second.
+#[Subscription]
+impl Subscription {
+    /// Registration statistics for a period, pushed again whenever the tenant's
+    /// registrations change.
+    async fn live_registrations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)` and the time zone its buckets follow.")] period: PeriodInput,
+        #[graphql(desc = "Counts only registrations that pass this filter.")] filter: Option<RegistrationFilterInput>,
+    ) -> Result<BoxStream<'static, RegistrationStats>, async_graphql::Error> {
+        let stats = RegistrationStats::resolve(ctx, period, filter)?;
+        let tenant = tenant_context(ctx)?.tenant.id;
+        let watch = Watch::new(ctx, tenant, versions::REGISTRATIONS.to_owned())?;
+        Ok(watch.stream(move || stats.fresh()).boxed())
+    }
+
+    /// One user's activity in a period, pushed again whenever that user's activity
+    /// changes. `NOT_FOUND` when the tenant has no such user.
+    async fn live_user_activity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operator's id for the user.")] id: ID,
+        #[graphql(desc = "The period `[from, to)`; the tenant's time zone when none is given.")] period: PeriodInput,
+    ) -> Result<BoxStream<'static, UserActivity>, async_graphql::Error> {
+        let user_id = id.0.trim().to_owned();
+        let tc = tenant_context(ctx)?;
+        let found = tc.users.load_one(user_id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
+        if found.is_none() {
+            let message = format!("the tenant has no user with id {user_id:?}");
+            return Err(ApiError::NotFound { argument: "id", message }.extend());
+        }
+        let activity = UserActivity::resolve(ctx, &user_id, period)?;
+        let watch = Watch::new(ctx, tc.tenant.id, versions::activity(&user_id))?;
+        Ok(watch.stream(move || activity.fresh()).boxed())
+    }
+}
+
+/// One subscription's view of one data scope.
+struct Watch {
+    notices: broadcast::Receiver<Change>,
+    store: Store,
+    tenant: TenantId,
+    scope: String,
+    /// The version last pushed; `None` before the first push.
+    pushed: Option<i64>,
+    pushed_at: Option<Instant>,
+}
+
+impl Watch {
+    fn new(ctx: &Context<'_>, tenant: TenantId, scope: String) -> GqlResult<Watch> {
+        let services = services(ctx)?;
+        // Subscribed before the first read, so no change between the two goes unnoticed.
+        let notices = services.changes.subscribe();
+        Ok(Watch { notices, store: services.store.clone(), tenant, scope, pushed: None, pushed_at: None })
+    }
+
+    fn stream<T, F>(self, answer: F) -> impl Stream<Item = T>
+    where
+        F: Fn() -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        futures_util::stream::unfold((self, answer), |(mut watch, answer)| async move {
+            watch.next_change().await?;
+            let item = answer();
+            Some((item, (watch, answer)))
+        })
+    }
+
+    /// Waits until the scope's version differs from the one last pushed (at once for the
+    /// first push), no sooner than [`MIN_INTERVAL`] after the last push. `None` when the
+    /// feed is gone (the server is shutting down).
+    async fn next_change(&mut self) -> Option<()> {
+        loop {
+            if let Some(at) = self.pushed_at {
+                self.woken().await?;
+                tokio::time::sleep_until(at + MIN_INTERVAL).await;
+                // What arrived while waiting is covered by the read below.
+                self.drain();
+            }
+            match self.store.versions(self.tenant, std::slice::from_ref(&self.scope)).await {
+                Ok(v) if Some(v[0]) != self.pushed || self.pushed_at.is_none() => {
+                    self.pushed = Some(v[0]);
+                    self.pushed_at = Some(Instant::now());
+                    return Some(());
+                }
+                Ok(_) => {}
+                // The database is away: keep waiting, and look again at the next wake-up.
+                Err(e) => tracing::warn!(error = %e, scope = %self.scope, "live update: cannot read the data version"),
+            }
+        }
+    }
+
+    /// Waits for a notice about this scope, a lag (notices were dropped), or the
+    /// periodic re-check.
+    async fn woken(&mut self) -> Option<()> {
+        let deadline = Instant::now() + RECHECK_EVERY;
+        loop {
+            tokio::select! {
+                notice = self.notices.recv() => match notice {
+                    Ok(change) if change.concerns(self.tenant, &self.scope) => return Some(()),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => return Some(()),
+                    Err(RecvError::Closed) => return None,
+                },
+                () = tokio::time::sleep_until(deadline) => return Some(()),
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        loop {
+            match self.notices.try_recv() {
+                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+            }
+        }
+    }
+}

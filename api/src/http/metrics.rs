@@ -1,0 +1,127 @@
+//! `GET /metrics`: Prometheus text format. Requests and their latency by route and
+//! status, GraphQL errors by code, cache hits and misses by panel (and for whole answers),
+//! and whether Redis answers.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ottstats_persistence::Panel;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use super::AppState;
+use crate::graphql::Services;
+
+/// Latency buckets, in seconds: from a cached answer to a slow uncached dashboard.
+const LATENCY_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// What `/metrics` reports.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    errors: IntCounterVec,
+    cache_hits: IntCounterVec,
+    cache_misses: IntCounterVec,
+    redis_up: IntGauge,
+    /// Serialises copying the caches' own counters into the registry.
+    sync: Arc<Mutex<()>>,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("ottstats".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route and status."),
+            &["route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route.")
+                .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        let errors =
+            IntCounterVec::new(Opts::new("graphql_errors_total", "GraphQL errors by extensions.code."), &["code"])?;
+        let cache_hits = IntCounterVec::new(
+            Opts::new("cache_hits_total", "Answers from cache, by panel (`response`: whole answers)."),
+            &["panel"],
+        )?;
+        let cache_misses = IntCounterVec::new(
+            Opts::new(
+                "cache_misses_total",
+                "Answers computed from the database, by panel (`response`: whole answers).",
+            ),
+            &["panel"],
+        )?;
+        // Not registered (reported only with Redis configured), so not prefixed by the registry.
+        let redis_up =
+            IntGauge::new("ottstats_redis_up", "1 while Redis answers, 0 while it is down; absent without Redis.")?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(errors.clone()))?;
+        registry.register(Box::new(cache_hits.clone()))?;
+        registry.register(Box::new(cache_misses.clone()))?;
+        Ok(Metrics { registry, requests, latency, errors, cache_hits, cache_misses, redis_up, sync: Arc::default() })
+    }
+
+    /// Counts the errors of a GraphQL response by their `extensions.code`.
+    pub fn count_errors<'a>(&self, codes: impl IntoIterator<Item = &'a str>) {
+        for code in codes {
+            self.errors.with_label_values(&[code]).inc();
+        }
+    }
+
+    /// The text exposition, with the caches' counters brought up to date.
+    fn render(&self, services: &Services) -> Result<String, prometheus::Error> {
+        {
+            let _one_at_a_time = self.sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let counters = services.cache.counters();
+            for panel in Panel::ALL {
+                catch_up(&self.cache_hits, panel.name(), counters.hits(panel));
+                catch_up(&self.cache_misses, panel.name(), counters.misses(panel));
+            }
+            let (hits, misses) = services.responses.counts();
+            catch_up(&self.cache_hits, "response", hits);
+            catch_up(&self.cache_misses, "response", misses);
+        }
+        let mut families = self.registry.gather();
+        if let Some(redis) = &services.redis {
+            self.redis_up.set(i64::from(redis.is_up()));
+            families.extend(prometheus::core::Collector::collect(&self.redis_up));
+        }
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&families, &mut out)?;
+        String::from_utf8(out).map_err(|e| prometheus::Error::Msg(format!("metrics are not UTF-8: {e}")))
+    }
+}
+
+/// Raises a registry counter to a cache's own running count.
+fn catch_up(counters: &IntCounterVec, panel: &str, value: u64) {
+    let counter = counters.with_label_values(&[panel]);
+    counter.inc_by(value.saturating_sub(counter.get()));
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match state.metrics.render(&state.services) {
+        Ok(text) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render metrics");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// Counts each routed request and its latency.
+pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics.requests.with_label_values(&[route.as_str(), response.status().as_str()]).inc();
+    metrics.latency.with_label_values(&[route.as_str()]).observe(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,321 @@
+//! Several `ottstats serve` processes over one PostgreSQL and one Redis, as deployed
+//! behind a load balancer: a subscriber on one process sees a write made through
+//! another, and answers stay exact while Redis is stopped and restarted, or frozen and
+//! thawed, under load. Runs when `OTTSTATS_TEST_DATABASE_URL` and
+//! `OTTSTATS_TEST_REDIS_URL` are set (as `.ci/run` sets them); the stop and freeze tests
+//! start a Redis of their own with `redis-server`.
+
+#[path = "../../tests/src/ws.rs"]
+#[allow(dead_code)]
+mod ws;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ottstats_domain::country::Country;
+use ottstats_domain::repository::TenantRepository;
+use ottstats_persistence::testing::{self, TestDatabase};
+use serde_json::{Value, json};
+use ws::WsClient;
+
+const DASHBOARD: &str = "query($p: PeriodInput!) { registrations(period: $p) { total byGender { gender count } } }";
+const LIVE: &str = "subscription($p: PeriodInput!) { liveRegistrations(period: $p) { total } }";
+const UPSERT: &str = "mutation($u: [UserInput!]!) { upsertUsers(users: $u) { accepted } }";
+
+fn january() -> Value {
+    json!({ "from": "2026-01-01", "to": "2026-02-01" })
+}
+
+fn user(id: usize) -> Value {
+    json!({ "id": format!("u{id}"), "name": "x", "gender": "FEMALE", "registeredAt": "2026-01-10T08:00:00Z" })
+}
+
+/// A fresh PostgreSQL database with one tenant, and the test Redis URL; `None` (skip)
+/// when the services are not configured on this machine.
+async fn world() -> Option<(TestDatabase, String, String)> {
+    let redis = testing::redis_url()?;
+    let db = TestDatabase::postgres().await?;
+    let home = Country::parse("CL").unwrap_or_else(|| unreachable!());
+    let issued = db.store.create_tenant("A", home, chrono_tz::UTC).await.unwrap_or_else(|e| panic!("{e}"));
+    Some((db, redis, issued.api_key))
+}
+
+/// One `ottstats serve` process; its log lines are kept for the test to read.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(database_url: &str, redis_url: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ottstats"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("OTTSTATS_DATABASE_URL", database_url)
+            .env("OTTSTATS_REDIS_URL", redis_url)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start ottstats: {e}"));
+        let stderr = child.stderr.take().unwrap_or_else(|| unreachable!());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("serving GraphQL at http://").nth(1) {
+                    let _ = addr_tx.send(rest.split('/').next().unwrap_or_default().to_owned());
+                }
+                kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+            }
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("the server did not start"));
+        Server { child, base: format!("http://{addr}"), log }
+    }
+
+    /// Log lines containing `text`.
+    fn logged(&self, text: &str) -> usize {
+        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().filter(|l| l.contains(text)).count()
+    }
+
+    async fn post(&self, key: &str, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables });
+        let response = reqwest::Client::new()
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let json: Value = response.json().await.unwrap_or_else(|e| panic!("not JSON: {e}"));
+        assert!(json.get("errors").is_none(), "a query failed: {json:#}");
+        json
+    }
+
+    async fn total(&self, key: &str) -> i64 {
+        let json = self.post(key, DASHBOARD, json!({ "p": january() })).await;
+        json["data"]["registrations"]["total"].as_i64().unwrap_or_else(|| panic!("no total: {json:#}"))
+    }
+
+    async fn add_user(&self, key: &str, id: usize) {
+        let json = self.post(key, UPSERT, json!({ "u": [user(id)] })).await;
+        assert_eq!(json["data"]["upsertUsers"]["accepted"], 1, "{json:#}");
+    }
+
+    async fn metrics(&self) -> String {
+        let response = reqwest::get(format!("{}/metrics", self.base)).await.unwrap_or_else(|e| panic!("{e}"));
+        response.text().await.unwrap_or_default()
+    }
+
+    fn ws_url(&self) -> String {
+        format!("{}/graphql/ws", self.base.replacen("http://", "ws://", 1))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Redis of the test's own, on a free port, that it can stop, restart, freeze and thaw.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let mut redis = OwnRedis { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run redis-server (needed with OTTSTATS_TEST_REDIS_URL set): {e}"));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().map(|c| c.id().to_string()).unwrap_or_else(|| panic!("redis is not running"));
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap_or_else(|e| panic!("kill: {e}"));
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill").args(["-CONT", &child.id().to_string()]).status();
+        }
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_one_server_sees_a_registration_made_through_another() {
+    let Some((db, redis, key)) = world().await else {
+        eprintln!("skipped: PostgreSQL and Redis are not configured");
+        return;
+    };
+    let (a, b) = (Server::start(&db.url, &redis), Server::start(&db.url, &redis));
+    let mut live = WsClient::connect_with_key(&b.ws_url(), &key).await;
+    live.subscribe("1", LIVE, json!({ "p": january() })).await;
+    assert_eq!(live.next_data(Duration::from_secs(10)).await["liveRegistrations"]["total"], 0);
+    for _ in 0..3 {
+        assert_eq!(b.total(&key).await, 0);
+    }
+
+    let wrote = Instant::now();
+    a.add_user(&key, 1).await;
+    let pushed = live.next_data(Duration::from_secs(2)).await;
+    assert_eq!(pushed["liveRegistrations"]["total"], 1, "pushed after {:?}", wrote.elapsed());
+    assert_eq!(b.total(&key).await, 1);
+    b.add_user(&key, 2).await;
+    assert_eq!(a.total(&key).await, 2);
+    assert_eq!(live.next_data(Duration::from_secs(3)).await["liveRegistrations"]["total"], 2);
+}
+
+/// Readers that keep asking both servers for the dashboard until dropped: every answer
+/// must succeed and no total may go backwards.
+struct Load {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<u64>>,
+}
+
+impl Load {
+    fn start(servers: &[&Server], key: &str, readers: usize) -> Load {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = (0..readers)
+            .map(|i| {
+                let base = servers[i % servers.len()].base.clone();
+                let (key, stop) = (key.to_owned(), stop.clone());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let body = json!({ "query": DASHBOARD, "variables": { "p": january() } });
+                    let (mut seen, mut asked) = (0, 0);
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let response = client.post(format!("{base}/graphql")).bearer_auth(&key).json(&body).send();
+                        let json: Value = match response.await {
+                            Ok(r) => r.json().await.unwrap_or_else(|e| panic!("not JSON: {e}")),
+                            Err(e) => panic!("a query failed under load: {e}"),
+                        };
+                        assert!(json.get("errors").is_none(), "a query failed under load: {json:#}");
+                        let total = json["data"]["registrations"]["total"].as_i64().unwrap_or(-1);
+                        assert!(total >= seen, "the total went back from {seen} to {total}");
+                        (seen, asked) = (total, asked + 1);
+                    }
+                    asked
+                })
+            })
+            .collect();
+        Load { stop, tasks }
+    }
+
+    /// Stops the readers; how many answers they checked.
+    async fn finish(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut asked = 0;
+        for task in self.tasks {
+            asked += task.await.unwrap_or_else(|e| panic!("a reader failed: {e}"));
+        }
+        asked
+    }
+}
+
+/// Writes one user at a time and checks every answer is exact; returns how many users
+/// were written.
+async fn exact_under_load(servers: &[&Server], key: &str, from: usize, until: Instant) -> usize {
+    let mut written = from;
+    while Instant::now() < until {
+        let writer = servers[written % servers.len()];
+        writer.add_user(key, written).await;
+        written += 1;
+        for reader in servers {
+            assert_eq!(reader.total(key).await, written as i64, "a stale answer after {written} users");
+        }
+    }
+    written
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_stay_exact_while_redis_stops_and_restarts() {
+    let Some((db, _, key)) = world().await else {
+        eprintln!("skipped: PostgreSQL and Redis are not configured");
+        return;
+    };
+    let mut redis = OwnRedis::start();
+    let (a, b) = (Server::start(&db.url, &redis.url()), Server::start(&db.url, &redis.url()));
+    let load = Load::start(&[&a, &b], &key, 4);
+    let n = exact_under_load(&[&a, &b], &key, 0, Instant::now() + Duration::from_secs(1)).await;
+
+    redis.stop();
+    let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(2)).await;
+    assert_eq!((a.logged("Redis is unavailable"), b.logged("Redis is unavailable")), (1, 1));
+    assert!(a.metrics().await.contains("ottstats_redis_up 0"));
+
+    redis.restart();
+    let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(3)).await;
+    assert_eq!((a.logged("Redis is available again"), b.logged("Redis is available again")), (1, 1));
+    assert_eq!((a.logged("Redis is unavailable"), b.logged("Redis is unavailable")), (1, 1));
+    assert!(a.metrics().await.contains("ottstats_redis_up 1"));
+    assert!(n > 3, "only {n} writes were made");
+    assert!(load.finish().await > 20, "the readers hardly ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_never_serves_what_it_held_as_current() {
+    let Some((db, _, key)) = world().await else {
+        eprintln!("skipped: PostgreSQL and Redis are not configured");
+        return;
+    };
+    let redis = OwnRedis::start();
+    let (a, b) = (Server::start(&db.url, &redis.url()), Server::start(&db.url, &redis.url()));
+    let load = Load::start(&[&a, &b], &key, 4);
+    // Both processes and Redis hold the answer for one user.
+    let n = exact_under_load(&[&a, &b], &key, 0, Instant::now() + Duration::from_millis(500)).await;
+
+    redis.signal("-STOP");
+    let frozen = Instant::now();
+    let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(2)).await;
+    assert!(frozen.elapsed() < Duration::from_secs(15), "requests hung on the frozen Redis");
+    assert_eq!((a.logged("Redis is unavailable"), b.logged("Redis is unavailable")), (1, 1));
+
+    // Thawed, Redis answers again with the entries it held before the writes: none of
+    // them may be served.
+    redis.signal("-CONT");
+    let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(3)).await;
+    assert_eq!((a.logged("Redis is available again"), b.logged("Redis is available again")), (1, 1));
+    assert!(n > 3, "only {n} writes were made");
+    assert!(load.finish().await > 20, "the readers hardly ran");
+}
