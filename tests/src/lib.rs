@@ -7,23 +7,39 @@ use ottstats_api::graphql::{AppSchema, Services, TenantContext, build_schema};
 use ottstats_api::http::{AppState, router};
 use ottstats_domain::country::Country;
 use ottstats_domain::tenant::Tenant;
+pub use ottstats_persistence::RedisLink;
 pub use ottstats_persistence::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
 use serde_json::Value;
 
-/// One test's world: its own database, the services over it and the schema.
+pub mod ws;
+
+/// One test's world: its own database, the services over it and the schema. On
+/// PostgreSQL the caches and change notices go through Redis when it is configured
+/// (`OTTSTATS_TEST_REDIS_URL`); on SQLite they stay in process. So every test runs on
+/// both cache backends.
 pub struct Env {
     pub db: TestDatabase,
     pub services: Services,
     pub schema: AppSchema,
+    pub redis: Option<RedisLink>,
 }
 
 impl Env {
     /// `None` when `backend` is not configured on this machine.
     pub async fn new(backend: TestBackend) -> Option<Env> {
         let db = TestDatabase::of(backend).await?;
-        let services = Services::from_store(db.store.clone());
+        let redis = match backend {
+            TestBackend::Postgres => ottstats_persistence::testing::redis().await,
+            TestBackend::Sqlite => None,
+        };
+        let services = Services::new(db.store.clone(), redis.clone());
         let schema = build_schema(services.clone());
-        Some(Env { db, services, schema })
+        Some(Env { db, services, schema, redis })
+    }
+
+    /// Another process over the same database (and Redis): its own caches and feed.
+    pub fn second_process(&self) -> Services {
+        Services::new(self.db.store.clone(), self.redis.clone())
     }
 
     /// Creates a tenant; returns it with its API key.
@@ -84,6 +100,18 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The subscriptions endpoint, `ws://…/graphql/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql/ws", self.base_url.replacen("http://", "ws://", 1))
+    }
+
+    /// `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = reqwest::get(self.url("/metrics")).await.unwrap_or_else(|e| panic!("GET /metrics: {e}"));
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.unwrap_or_else(|e| panic!("metrics body: {e}"))
     }
 
     /// POSTs a GraphQL request with an optional bearer key; returns (status, body).

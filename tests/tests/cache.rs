@@ -2,8 +2,6 @@
 //! database), a write that changes nothing keeps answers warm, and a write to one scope
 //! (one user's activity) does not evict another's.
 
-use std::sync::atomic::Ordering;
-
 use chrono::Utc;
 use ottstats_domain::activity_input::PlayerEventDraft;
 use ottstats_domain::activity_repository::ActivityRepository;
@@ -33,7 +31,7 @@ fn event(id: &str, user: &str) -> PlayerEventDraft {
 }
 
 fn counts(c: &CachedStore) -> (u64, u64) {
-    (c.counters().hits.load(Ordering::Relaxed), c.counters().misses.load(Ordering::Relaxed))
+    (c.counters().total_hits(), c.counters().total_misses())
 }
 
 async fn writes_are_read_through_any_cache(env: Env) {
@@ -43,7 +41,10 @@ async fn writes_are_read_through_any_cache(env: Env) {
     let period = Period::parse("2026-01-01", "2026-02-01", None, chrono_tz::UTC).unwrap_or_else(|e| panic!("{e}"));
     let all = RegistrationFilter::default();
     // Two processes sharing one database, each with its own cache.
-    let (a, b) = (CachedStore::new(store.clone(), 1 << 20), CachedStore::new(store.clone(), 1 << 20));
+    let (a, b) = (
+        CachedStore::new(store.clone(), 1 << 20, env.redis.clone()),
+        CachedStore::new(store.clone(), 1 << 20, env.redis.clone()),
+    );
     let all = &all;
     let total = |c: &CachedStore| {
         let c = c.clone();
@@ -69,7 +70,7 @@ async fn one_users_events_leave_other_answers_warm(env: Env) {
     let home = Country::parse("CL").unwrap_or_else(|| unreachable!());
     let tenant = store.create_tenant("A", home, chrono_tz::UTC).await.unwrap_or_else(|e| panic!("{e}")).tenant;
     let period = Period::parse("2026-01-01", "2026-02-01", None, chrono_tz::UTC).unwrap_or_else(|e| panic!("{e}"));
-    let cache = CachedStore::new(store.clone(), 1 << 20);
+    let cache = CachedStore::new(store.clone(), 1 << 20, env.redis.clone());
     let record = |id: &'static str, user: &'static str| async move {
         ingest::record_events(store, tenant.id, &[event(id, user)], Utc::now()).await.unwrap_or_else(|e| panic!("{e}"))
     };
