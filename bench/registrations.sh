@@ -214,7 +214,7 @@ if [[ "$WARMUP_STATUS" != 200 ]] || grep -q '"errors"' "$WARMUP_BODY" || ! grep 
     head -c 4000 "$WARMUP_BODY" >&2; echo >&2
     die "the dashboard query failed"
 fi
-PERIOD_TOTAL=$(grep -o '"total": *[0-9]*' "$WARMUP_BODY" | head -n 1 | tr -dc '0-9')
+PERIOD_TOTAL=$(grep -o '"total": *[0-9]*' "$WARMUP_BODY" | awk 'NR == 1' | tr -dc '0-9')  # awk reads all: no SIGPIPE under pipefail
 WARMUP_MS=$(awk -v s="$WARMUP_SECS" 'BEGIN { printf "%.1f", s * 1000 }')
 echo "warm-up: HTTP 200 in ${WARMUP_MS} ms, $(wc -c <"$WARMUP_BODY") bytes, registrations.total = ${PERIOD_TOTAL:-?}"
 if [[ "${PERIOD_TOTAL:-0}" == 0 ]]; then

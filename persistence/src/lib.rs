@@ -18,6 +18,7 @@ mod sql;
 mod store;
 mod tenant_repo;
 mod user_repo;
+mod version_reads;
 pub mod versions;
 
 pub use cache::{CacheCounters, CachedStore, Panel};

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use moka::future::Cache;
 use ottstats_domain::RepoError;
 use ottstats_domain::tenant::TenantId;
@@ -35,7 +36,7 @@ pub struct ResponseCache {
     /// Request key → the scopes its answer reads.
     manifests: Cache<String, Arc<[String]>>,
     /// Request key and versions → the rendered answer.
-    bodies: Cache<String, Arc<str>>,
+    bodies: Cache<String, Bytes>,
     redis: Option<RedisLink>,
     /// What keys depend on besides the request: the schema, so that a changed schema
     /// never serves an answer rendered by another.
@@ -56,7 +57,7 @@ impl ResponseCache {
     /// into every key.
     pub fn new(store: Store, max_bytes: u64, redis: Option<RedisLink>, salt: &str) -> ResponseCache {
         let bodies = Cache::builder()
-            .weigher(|k: &String, v: &Arc<str>| u32::try_from(k.len() + v.len() + 64).unwrap_or(u32::MAX))
+            .weigher(|k: &String, v: &Bytes| u32::try_from(k.len() + v.len() + 64).unwrap_or(u32::MAX))
             .max_capacity(max_bytes)
             .build();
         ResponseCache {
@@ -77,7 +78,7 @@ impl ResponseCache {
 
     /// The stored answer to `request` (its query, operation and variables, normalised by
     /// the caller) for `tenant`, if the data it read has not changed since.
-    pub async fn lookup(&self, tenant: TenantId, request: &[u8]) -> Result<(Lookup, Option<Arc<str>>), RepoError> {
+    pub async fn lookup(&self, tenant: TenantId, request: &[u8]) -> Result<(Lookup, Option<Bytes>), RepoError> {
         let mut hasher = Sha256::new();
         hasher.update(self.salt.as_bytes());
         hasher.update(tenant.0.to_be_bytes());
@@ -103,18 +104,19 @@ impl ResponseCache {
         Ok((Lookup { request, snapshot: Some((manifest, key)) }, found))
     }
 
-    /// Remembers the answer of a request that ran after `lookup`, which read `scopes`.
-    /// Only an answer whose scopes were all read before it ran is stored; otherwise the
-    /// manifest learns them and the next run stores.
-    pub async fn store(&self, lookup: Lookup, scopes: BTreeSet<String>, body: Arc<str>) {
+    /// Remembers the answer of a request that ran after `lookup`, which read `scopes`:
+    /// `answer` is what a later hit sends as it is. Only an answer whose scopes were all
+    /// read before it ran is stored; otherwise the manifest learns them and the next run
+    /// stores.
+    pub async fn store(&self, lookup: Lookup, scopes: BTreeSet<String>, answer: Bytes) {
         match lookup.snapshot {
             Some((manifest, key)) if scopes.iter().all(|s| manifest.contains(s)) => {
                 if let Some(redis) = self.redis.clone() {
                     let shared_key = format!("{REDIS_PREFIX}{key}");
-                    let bytes = body.clone();
-                    tokio::spawn(async move { redis.set(&shared_key, bytes.as_bytes(), REDIS_TTL).await });
+                    let bytes = answer.clone();
+                    tokio::spawn(async move { redis.set(&shared_key, &bytes, REDIS_TTL).await });
                 }
-                self.bodies.insert(key, body).await;
+                self.bodies.insert(key, answer).await;
             }
             _ => {
                 self.manifests.insert(lookup.request, scopes.into_iter().collect()).await;
@@ -122,10 +124,9 @@ impl ResponseCache {
         }
     }
 
-    async fn shared_body(&self, key: &str) -> Option<Arc<str>> {
+    async fn shared_body(&self, key: &str) -> Option<Bytes> {
         let redis = self.redis.as_ref()?;
-        let bytes = redis.get(&format!("{REDIS_PREFIX}{key}")).await?;
-        let body: Arc<str> = String::from_utf8(bytes).ok()?.into();
+        let body = Bytes::from(redis.get(&format!("{REDIS_PREFIX}{key}")).await?);
         self.bodies.insert(key.to_owned(), body.clone()).await;
         Some(body)
     }

@@ -10,6 +10,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::changes::ChangeFeed;
 use crate::connect::{Backend, connect, migrate};
 use crate::error::db_err;
+use crate::version_reads::VersionReads;
 
 /// The repositories over one database pool (SQLite or PostgreSQL).
 #[derive(Clone, Debug)]
@@ -22,6 +23,7 @@ pub struct Store {
     /// Where committed writes are announced.
     changes: ChangeFeed,
     installation: Arc<str>,
+    version_reads: VersionReads,
 }
 
 impl Store {
@@ -31,7 +33,9 @@ impl Store {
         migrate(&db).await?;
         let installation = installation(&db).await?;
         let backend = Backend::of(&db);
-        Ok(Store { db, backend, write_turn: Arc::new(Mutex::new(())), changes: ChangeFeed::local(), installation })
+        let version_reads = VersionReads::new(db.clone());
+        let write_turn = Arc::new(Mutex::new(()));
+        Ok(Store { db, backend, write_turn, changes: ChangeFeed::local(), installation, version_reads })
     }
 
     /// The random token naming this database (see the `installation` migration).
@@ -67,9 +71,10 @@ impl Store {
         Ok(())
     }
 
-    /// The current versions of `scopes` of `tenant`, in one read.
+    /// The current versions of `scopes` of `tenant` (0 for a scope never written), read
+    /// after this call began; concurrent callers share reads (see `version_reads`).
     pub async fn versions(&self, tenant: TenantId, scopes: &[String]) -> Result<Vec<i64>, RepoError> {
-        crate::versions::current_many(&self.db, tenant, scopes).await
+        self.version_reads.read(tenant, scopes).await
     }
 
     /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL, where

@@ -52,28 +52,28 @@ pub(crate) async fn current<C: ConnectionTrait>(conn: &C, tenant: TenantId, scop
     }
 }
 
-/// The current versions of several scopes, in the order given, in one read.
-pub(crate) async fn current_many<C: ConnectionTrait>(
+/// The current versions of (tenant, scope) pairs, in one read per 500 pairs; a pair
+/// never written is absent (version 0).
+pub(crate) async fn current_pairs<C: ConnectionTrait>(
     conn: &C,
-    tenant: TenantId,
-    scopes: &[String],
-) -> Result<Vec<i64>, RepoError> {
-    let mut found = std::collections::HashMap::with_capacity(scopes.len());
-    for chunk in scopes.chunks(500) {
-        let mut sql = Sql::new("SELECT scope, version FROM data_versions WHERE tenant_id = ");
-        sql.bind(tenant.0).push(" AND scope IN (");
-        for (i, scope) in chunk.iter().enumerate() {
+    pairs: &[(i64, String)],
+) -> Result<std::collections::HashMap<(i64, String), i64>, RepoError> {
+    let mut found = std::collections::HashMap::with_capacity(pairs.len());
+    for chunk in pairs.chunks(500) {
+        let mut sql = Sql::new("SELECT tenant_id, scope, version FROM data_versions WHERE (tenant_id, scope) IN (");
+        for (i, (tenant, scope)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind(scope.clone());
+            sql.push("(").bind(*tenant).push(", ").bind(scope.clone()).push(")");
         }
         sql.push(")");
         for row in conn.query_all_raw(sql.statement(conn.get_database_backend())).await.map_err(db_err)? {
+            let tenant: i64 = row.try_get("", "tenant_id").map_err(|e| corrupt("data version", e))?;
             let scope: String = row.try_get("", "scope").map_err(|e| corrupt("data version", e))?;
             let version: i64 = row.try_get("", "version").map_err(|e| corrupt("data version", e))?;
-            found.insert(scope, version);
+            found.insert((tenant, scope), version);
         }
     }
-    Ok(scopes.iter().map(|s| found.get(s).copied().unwrap_or(0)).collect())
+    Ok(found)
 }

@@ -99,4 +99,46 @@ async fn one_users_events_leave_other_answers_warm(env: Env) {
     assert_eq!(counts(&cache), (3, 4));
 }
 
-on_each_backend!(writes_are_read_through_any_cache, one_users_events_leave_other_answers_warm);
+/// Concurrent callers share version reads; none may get a version older than a write
+/// that committed before its call began.
+async fn shared_version_reads_are_never_older_than_the_call(env: Env) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    let store = env.db.store.clone();
+    let home = Country::parse("CL").unwrap_or_else(|| unreachable!());
+    let tenant = store.create_tenant("A", home, chrono_tz::UTC).await.unwrap_or_else(|e| panic!("{e}")).tenant;
+    let committed = Arc::new(AtomicI64::new(0));
+    let scopes = [ottstats_persistence::versions::REGISTRATIONS.to_owned()];
+    let readers: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, committed, scopes) = (store.clone(), committed.clone(), scopes.clone());
+            tokio::spawn(async move {
+                let mut reads = 0;
+                while committed.load(Ordering::SeqCst) < 20 {
+                    let before = committed.load(Ordering::SeqCst);
+                    let v = store.versions(tenant.id, &scopes).await.unwrap_or_else(|e| panic!("{e}"))[0];
+                    assert!(v >= before, "read version {v} after {before} writes had committed");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for n in 1..=20 {
+        let u = user(&format!("u{n}"));
+        ingest::upsert_users(&store, tenant.id, &[u], Utc::now()).await.unwrap_or_else(|e| panic!("{e}"));
+        committed.store(n, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+    }
+    for r in readers {
+        r.await.unwrap_or_else(|e| panic!("a reader failed: {e}"));
+    }
+    assert_eq!(store.versions(tenant.id, &scopes).await.unwrap_or_else(|e| panic!("{e}")), [20]);
+}
+
+on_each_backend!(
+    writes_are_read_through_any_cache,
+    one_users_events_leave_other_answers_warm,
+    shared_version_reads_are_never_older_than_the_call,
+);

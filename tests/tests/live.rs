@@ -140,20 +140,21 @@ async fn subscriptions_push_fresh_figures_at_most_once_a_second(env: Env) {
     let first = ws.next_data(Duration::from_secs(5)).await;
     assert_eq!(first["liveRegistrations"]["total"], 0);
 
+    // The first push is sent after the write commits, so after `started`; the next one
+    // may not be sent sooner than a second after it.
     let started = Instant::now();
     ask(&server, &key, UPSERT, json!({ "u": [user("a", "FEMALE")] })).await;
     let pushed = ws.next_data(Duration::from_secs(3)).await;
     assert_eq!(pushed["liveRegistrations"]["total"], 1);
     assert_eq!(pushed["liveRegistrations"]["byGender"][0], json!({ "gender": "FEMALE", "count": 1 }));
-    let first_push = started.elapsed();
 
-    // A burst of writes is coalesced: one push, a second after the previous, with all of them.
+    // A burst of writes is coalesced: one push, with all of them.
     for id in ["b", "c", "d"] {
         ask(&server, &key, UPSERT, json!({ "u": [user(id, "MALE")] })).await;
     }
     let burst = ws.next_data(Duration::from_secs(3)).await;
-    let gap = started.elapsed() - first_push;
-    assert!(gap >= Duration::from_millis(900), "pushed {gap:?} after the previous one");
+    let since = started.elapsed();
+    assert!(since >= Duration::from_secs(1), "two pushes within {since:?}");
     assert_eq!(burst["liveRegistrations"]["total"], 4);
     // Nothing changed since: nothing more is pushed.
     assert_eq!(ws.next_event(Duration::from_millis(1500)).await, None);

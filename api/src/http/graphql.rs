@@ -43,7 +43,7 @@ pub async fn execute(State(state): State<AppState>, headers: HeaderMap, body: By
     let responses = &state.services.responses;
     let lookup = match request_key(&request) {
         Some(key) => match responses.lookup(tenant_id, &key).await {
-            Ok((_, Some(body))) => return cached_answer(&body),
+            Ok((_, Some(answer))) => return cached_answer(answer),
             Ok((lookup, None)) => Some(lookup),
             Err(e) => {
                 // The run below reports the failure if it is not passing.
@@ -60,7 +60,7 @@ pub async fn execute(State(state): State<AppState>, headers: HeaderMap, body: By
         && response.extensions.is_empty()
     {
         match serde_json::to_string(&response) {
-            Ok(body) => responses.store(lookup, scopes, body.into()).await,
+            Ok(body) => responses.store(lookup, scopes, marked_cached(&body)).await,
             Err(e) => tracing::error!(error = %e, "cannot encode an answer for the cache"),
         }
     }
@@ -81,11 +81,15 @@ fn request_key(request: &async_graphql::Request) -> Option<Vec<u8>> {
     serde_json::to_vec(&(&request.query, &request.operation_name, &request.variables)).ok()
 }
 
-/// A stored answer (`{"data":…}`, never with errors or extensions) marked as cached.
-fn cached_answer(body: &str) -> HttpResponse {
+/// What a cache hit sends: the answer (`{"data":…}`, never with errors or extensions)
+/// with `"extensions":{"cached":true}`. Built once when stored, so a hit copies nothing.
+fn marked_cached(body: &str) -> Bytes {
     let open = body.strip_suffix('}').unwrap_or(body);
-    let text = format!("{open},\"extensions\":{{\"cached\":true}}}}");
-    ([(axum::http::header::CONTENT_TYPE, "application/graphql-response+json")], text).into_response()
+    Bytes::from(format!("{open},\"extensions\":{{\"cached\":true}}}}"))
+}
+
+fn cached_answer(answer: Bytes) -> HttpResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/graphql-response+json")], answer).into_response()
 }
 
 fn auth_failure(e: AuthError) -> HttpResponse {
