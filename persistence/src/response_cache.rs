@@ -10,9 +10,9 @@
 //! the data it was computed from, and a stored answer is never served once any scope it
 //! read has moved on.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +20,7 @@ use moka::future::Cache;
 use ottstats_domain::RepoError;
 use ottstats_domain::tenant::TenantId;
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
 use crate::redis_link::RedisLink;
 use crate::store::Store;
@@ -43,13 +44,44 @@ pub struct ResponseCache {
     salt: Arc<str>,
     hits: Arc<AtomicU64>,
     misses: Arc<AtomicU64>,
+    /// Answers being rendered, by key: concurrent misses of one answer (every dashboard
+    /// open when a write lands) wait for a single render instead of all rendering it.
+    rendering: Arc<Mutex<HashMap<String, Rendered>>>,
 }
+
+/// The outcome of a render others wait for: `Some(answer)` once stored, `None` when the
+/// render produced nothing to share (an error) or was abandoned.
+type Rendered = watch::Receiver<Option<Option<Bytes>>>;
 
 /// What a lookup learnt, to store the answer under afterwards.
 pub struct Lookup {
     request: String,
     /// The manifest and the versions read before the request ran.
     snapshot: Option<(Arc<[String]>, String)>,
+    /// Set when this request renders an answer others wait for.
+    turn: Option<RenderTurn>,
+}
+
+/// The duty to render one answer; waiters are released when it is fulfilled or dropped.
+struct RenderTurn {
+    key: String,
+    done: watch::Sender<Option<Option<Bytes>>>,
+    rendering: Arc<Mutex<HashMap<String, Rendered>>>,
+}
+
+impl RenderTurn {
+    fn fulfil(self, answer: Option<Bytes>) {
+        self.done.send_replace(Some(answer));
+    }
+}
+
+impl Drop for RenderTurn {
+    fn drop(&mut self) {
+        lock(&self.rendering).remove(&self.key);
+        if self.done.borrow().is_none() {
+            self.done.send_replace(Some(None));
+        }
+    }
 }
 
 impl ResponseCache {
@@ -68,6 +100,7 @@ impl ResponseCache {
             salt: hex(&Sha256::digest(format!("{}|{salt}", store.installation()).as_bytes())).into(),
             hits: Arc::default(),
             misses: Arc::default(),
+            rendering: Arc::default(),
         }
     }
 
@@ -86,7 +119,7 @@ impl ResponseCache {
         let request = hex(&hasher.finalize());
         let Some(manifest) = self.manifests.get(&request).await else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return Ok((Lookup { request, snapshot: None }, None));
+            return Ok((Lookup { request, snapshot: None, turn: None }, None));
         };
         let versions = self.store.versions(tenant, &manifest).await?;
         let mut hasher = Sha256::new();
@@ -95,13 +128,35 @@ impl ResponseCache {
             hasher.update(v.to_be_bytes());
         }
         let key = hex(&hasher.finalize());
-        let found = match self.bodies.get(&key).await {
+        let mut turn = None;
+        let mut found = match self.bodies.get(&key).await {
             Some(body) => Some(body),
             None => self.shared_body(&key).await,
         };
+        if found.is_none() {
+            match self.render_turn(&key) {
+                Ok(mine) => turn = Some(mine),
+                // Rendered by another request meanwhile; when it had nothing to share,
+                // this request renders on its own.
+                Err(mut theirs) => {
+                    found = theirs.wait_for(Option::is_some).await.ok().and_then(|r| r.clone()).flatten();
+                }
+            }
+        }
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
-        Ok((Lookup { request, snapshot: Some((manifest, key)) }, found))
+        Ok((Lookup { request, snapshot: Some((manifest, key)), turn }, found))
+    }
+
+    /// The turn to render the answer at `key`, or the render already under way.
+    fn render_turn(&self, key: &str) -> Result<RenderTurn, Rendered> {
+        let mut rendering = lock(&self.rendering);
+        if let Some(theirs) = rendering.get(key) {
+            return Err(theirs.clone());
+        }
+        let (done, waiters) = watch::channel(None);
+        rendering.insert(key.to_owned(), waiters);
+        Ok(RenderTurn { key: key.to_owned(), done, rendering: self.rendering.clone() })
     }
 
     /// Remembers the answer of a request that ran after `lookup`, which read `scopes`:
@@ -116,7 +171,11 @@ impl ResponseCache {
                     let bytes = answer.clone();
                     tokio::spawn(async move { redis.set(&shared_key, &bytes, REDIS_TTL).await });
                 }
-                self.bodies.insert(key, answer).await;
+                self.bodies.insert(key, answer.clone()).await;
+                // Stored first, so that no request arriving now renders it again.
+                if let Some(turn) = lookup.turn {
+                    turn.fulfil(Some(answer));
+                }
             }
             _ => {
                 self.manifests.insert(lookup.request, scopes.into_iter().collect()).await;
@@ -138,4 +197,9 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A map of waiters stays whole if a holder panicked.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

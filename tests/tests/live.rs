@@ -126,6 +126,25 @@ async fn metrics_count_requests_errors_and_cache_use(env: Env) {
     assert_eq!(m.contains("ottstats_redis_up 1"), env.redis.is_some(), "{m}");
 }
 
+/// Every dashboard open when a write lands misses at once: one request renders the new
+/// answer, the others wait for it.
+async fn concurrent_misses_of_one_answer_render_it_once(env: Env) {
+    let server = env.serve(None).await;
+    let (_, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
+    // The manifest is learnt; then a write makes the stored answer old.
+    dashboard(&server, &key).await;
+    ask(&server, &key, UPSERT, json!({ "u": [user("a", "FEMALE")] })).await;
+    let before = server.metrics().await;
+    let asks: Vec<_> = (0..20).map(|_| dashboard(&server, &key)).collect();
+    for (answer, _) in futures_util::future::join_all(asks).await {
+        assert_eq!(answer["total"], 1);
+    }
+    let after = server.metrics().await;
+    let delta = |series: &str| sample(&after, series) - sample(&before, series);
+    assert_eq!(delta(r#"ottstats_cache_misses_total{panel="response"}"#), 1.0, "{after}");
+    assert_eq!(delta(r#"ottstats_cache_hits_total{panel="response"}"#), 19.0, "{after}");
+}
+
 const LIVE_REGISTRATIONS: &str =
     "subscription($p: PeriodInput!) { liveRegistrations(period: $p) { total byGender { gender count } } }";
 const LIVE_ACTIVITY: &str = "subscription($id: ID!, $p: PeriodInput!) {
@@ -237,6 +256,7 @@ async fn a_subscriber_on_one_process_sees_writes_made_through_another(env: Env) 
 on_each_backend!(
     answers_say_whether_they_were_cached_and_writes_are_read_at_once,
     metrics_count_requests_errors_and_cache_use,
+    concurrent_misses_of_one_answer_render_it_once,
     subscriptions_push_fresh_figures_at_most_once_a_second,
     user_activity_is_pushed_when_that_user_plays,
     websocket_refuses_missing_and_bad_keys,
