@@ -32,6 +32,11 @@ fn user(id: usize) -> Value {
     json!({ "id": format!("u{id}"), "name": "x", "gender": "FEMALE", "registeredAt": "2026-01-10T08:00:00Z" })
 }
 
+/// An HTTP client that gives up on a hung server instead of hanging the test.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// A fresh PostgreSQL database with one tenant, and the test Redis URL; `None` (skip)
 /// when the services are not configured on this machine.
 async fn world() -> Option<(TestDatabase, String, String)> {
@@ -84,7 +89,7 @@ impl Server {
 
     async fn post(&self, key: &str, query: &str, variables: Value) -> Value {
         let body = json!({ "query": query, "variables": variables });
-        let response = reqwest::Client::new()
+        let response = client()
             .post(format!("{}/graphql", self.base))
             .bearer_auth(key)
             .json(&body)
@@ -107,7 +112,7 @@ impl Server {
     }
 
     async fn metrics(&self) -> String {
-        let response = reqwest::get(format!("{}/metrics", self.base)).await.unwrap_or_else(|e| panic!("{e}"));
+        let response = client().get(format!("{}/metrics", self.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
         response.text().await.unwrap_or_default()
     }
 
@@ -206,6 +211,15 @@ async fn a_subscriber_on_one_server_sees_a_registration_made_through_another() {
     assert_eq!(live.next_data(Duration::from_secs(3)).await["liveRegistrations"]["total"], 2);
 }
 
+/// Each server logged `text` for this one outage: once, or twice when a call that was
+/// already under way when Redis went away succeeded just after another had failed.
+fn assert_once_per_outage(a: &Server, b: &Server, text: &str) {
+    for server in [a, b] {
+        let n = server.logged(text);
+        assert!((1..=2).contains(&n), "{text:?} logged {n} times for one outage");
+    }
+}
+
 /// Readers that keep asking both servers for the dashboard until dropped: every answer
 /// must succeed and no total may go backwards.
 struct Load {
@@ -221,7 +235,7 @@ impl Load {
                 let base = servers[i % servers.len()].base.clone();
                 let (key, stop) = (key.to_owned(), stop.clone());
                 tokio::spawn(async move {
-                    let client = reqwest::Client::new();
+                    let client = client();
                     let body = json!({ "query": DASHBOARD, "variables": { "p": january() } });
                     let (mut seen, mut asked) = (0, 0);
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -281,13 +295,13 @@ async fn answers_stay_exact_while_redis_stops_and_restarts() {
 
     redis.stop();
     let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(2)).await;
-    assert_eq!((a.logged("Redis is unavailable"), b.logged("Redis is unavailable")), (1, 1));
+    assert_once_per_outage(&a, &b, "Redis is unavailable");
     assert!(a.metrics().await.contains("ottstats_redis_up 0"));
 
     redis.restart();
     let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(3)).await;
-    assert_eq!((a.logged("Redis is available again"), b.logged("Redis is available again")), (1, 1));
-    assert_eq!((a.logged("Redis is unavailable"), b.logged("Redis is unavailable")), (1, 1));
+    assert_once_per_outage(&a, &b, "Redis is available again");
+    assert_once_per_outage(&a, &b, "Redis is unavailable");
     assert!(a.metrics().await.contains("ottstats_redis_up 1"));
     assert!(n > 3, "only {n} writes were made");
     assert!(load.finish().await > 20, "the readers hardly ran");
@@ -309,13 +323,13 @@ async fn a_frozen_redis_never_serves_what_it_held_as_current() {
     let frozen = Instant::now();
     let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(2)).await;
     assert!(frozen.elapsed() < Duration::from_secs(15), "requests hung on the frozen Redis");
-    assert_eq!((a.logged("Redis is unavailable"), b.logged("Redis is unavailable")), (1, 1));
+    assert_once_per_outage(&a, &b, "Redis is unavailable");
 
     // Thawed, Redis answers again with the entries it held before the writes: none of
     // them may be served.
     redis.signal("-CONT");
     let n = exact_under_load(&[&a, &b], &key, n, Instant::now() + Duration::from_secs(3)).await;
-    assert_eq!((a.logged("Redis is available again"), b.logged("Redis is available again")), (1, 1));
+    assert_once_per_outage(&a, &b, "Redis is available again");
     assert!(n > 3, "only {n} writes were made");
     assert!(load.finish().await > 20, "the readers hardly ran");
 }

@@ -23,6 +23,9 @@ pub const CHANNEL: &str = "ottstats:changes";
 const BACKLOG: usize = 1024;
 /// Wait between attempts to (re)subscribe while Redis is away.
 const RESUBSCRIBE_EVERY: Duration = Duration::from_secs(1);
+/// How often the subscription is probed: a frozen Redis or a half-open connection sends
+/// nothing, so silence alone says nothing.
+const PROBE_EVERY: Duration = Duration::from_secs(10);
 
 /// Something that may have changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +153,23 @@ async fn listen(link: RedisLink, local: broadcast::Sender<Change>, origin: u64, 
                     let _ = local.send(Change::Resync);
                 }
                 connected_before = true;
-                let mut messages = pubsub.into_on_message();
-                while let Some(message) = messages.next().await {
+                let (mut sink, mut messages) = pubsub.split();
+                let mut probe = tokio::time::interval(PROBE_EVERY);
+                probe.tick().await;
+                loop {
+                    let message = tokio::select! {
+                        message = messages.next() => match message {
+                            Some(m) => m,
+                            None => break,
+                        },
+                        _ = probe.tick() => {
+                            let ping = tokio::time::timeout(crate::redis_link::OP_TIMEOUT * 5, sink.ping::<redis::Value>());
+                            if !matches!(ping.await, Ok(Ok(_))) {
+                                break;
+                            }
+                            continue;
+                        }
+                    };
                     let notice: Notice = match serde_json::from_slice(message.get_payload_bytes()) {
                         Ok(n) => n,
                         Err(e) => {

@@ -27,8 +27,8 @@ use crate::store::Store;
 
 const REDIS_TTL: Duration = Duration::from_secs(3600);
 const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":response:");
-/// Manifests are tiny; this many requests are remembered.
-const MANIFESTS: u64 = 100_000;
+/// What the manifests (the scopes each request reads) may hold, roughly, in bytes.
+const MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Rendered answers in process, and in Redis when one is configured.
 #[derive(Clone)]
@@ -94,7 +94,13 @@ impl ResponseCache {
             .build();
         ResponseCache {
             store: store.clone(),
-            manifests: Cache::new(MANIFESTS),
+            manifests: Cache::builder()
+                .weigher(|k: &String, v: &Arc<[String]>| {
+                    let bytes = k.len() + v.iter().map(|s| s.len() + 24).sum::<usize>() + 64;
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
+                .max_capacity(MANIFEST_BYTES)
+                .build(),
             bodies,
             redis,
             salt: hex(&Sha256::digest(format!("{}|{salt}", store.installation()).as_bytes())).into(),
@@ -124,7 +130,9 @@ impl ResponseCache {
         let versions = self.store.versions(tenant, &manifest).await?;
         let mut hasher = Sha256::new();
         hasher.update(request.as_bytes());
-        for v in &versions {
+        for (scope, v) in manifest.iter().zip(&versions) {
+            hasher.update(scope.as_bytes());
+            hasher.update([0]);
             hasher.update(v.to_be_bytes());
         }
         let key = hex(&hasher.finalize());

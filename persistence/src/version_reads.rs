@@ -43,22 +43,20 @@ impl VersionReads {
     /// never written), read by a query that starts after this call.
     pub(crate) async fn read(&self, tenant: TenantId, scopes: &[String]) -> Result<Vec<i64>, RepoError> {
         let (batch, mut done) = self.join(tenant, scopes);
-        let versions = loop {
-            tokio::select! {
-                biased;
-                // Owned inside the branch: the watch guard must not live across an await.
-                finished = async { done.wait_for(Option::is_some).await.ok().and_then(|v| v.clone()) } => {
-                    match finished {
-                        Some(result) => break result?,
-                        None => return Err(RepoError::Internal("a version read was abandoned".into())),
-                    }
+        let versions = tokio::select! {
+            biased;
+            // Owned inside the branch: the watch guard must not live across an await.
+            finished = async { done.wait_for(Option::is_some).await.ok().and_then(|v| v.clone()) } => {
+                match finished {
+                    Some(result) => result?,
+                    None => return Err(RepoError::Internal("a version read was abandoned".into())),
                 }
-                _turn = self.gate.lock() => {
-                    let already = batch.done.borrow().clone();
-                    if let Some(result) = already {
-                        break result?;
-                    }
-                    break self.run(&batch).await?;
+            }
+            _turn = self.gate.lock() => {
+                let already = batch.done.borrow().clone();
+                match already {
+                    Some(result) => result?,
+                    None => self.run(&batch).await?,
                 }
             }
         };

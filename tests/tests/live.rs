@@ -90,10 +90,17 @@ async fn answers_say_whether_they_were_cached_and_writes_are_read_at_once(env: E
     );
     assert_eq!(dashboard(&server, &key).await, (after, true));
 
-    // Another tenant asking the same question gets its own answer, never this one.
+    // Another tenant with the same history of writes (so the same data versions) asking
+    // the same question gets its own answer, never this one.
     let (_, other) = env.tenant("B", "CL", chrono_tz::UTC).await;
-    let (theirs, _) = dashboard(&server, &other).await;
-    assert_eq!(theirs["total"], 0);
+    ask(&server, &other, UPSERT, json!({ "u": [user("x", "MALE")] })).await;
+    ask(&server, &other, UPSERT, json!({ "u": [user("y", "MALE")] })).await;
+    for _ in 0..2 {
+        dashboard(&server, &other).await;
+    }
+    let (theirs, cached) = dashboard(&server, &other).await;
+    assert_eq!((theirs["total"].clone(), cached), (json!(2), true));
+    assert_eq!(theirs["byGender"][1], json!({ "gender": "MALE", "count": 2 }));
 }
 
 /// The value of one sample line of `/metrics`, 0 when absent.
@@ -167,14 +174,24 @@ async fn subscriptions_push_fresh_figures_at_most_once_a_second(env: Env) {
     assert_eq!(pushed["liveRegistrations"]["total"], 1);
     assert_eq!(pushed["liveRegistrations"]["byGender"][0], json!({ "gender": "FEMALE", "count": 1 }));
 
-    // A burst of writes is coalesced: one push, with all of them.
+    // A burst of writes: pushes keep coming until the last write is in, never sooner
+    // than a second apart. Push k (counting the one above as 1) is sent at least k - 1
+    // seconds after `started`, whenever the client gets to read it.
     for id in ["b", "c", "d"] {
         ask(&server, &key, UPSERT, json!({ "u": [user(id, "MALE")] })).await;
     }
-    let burst = ws.next_data(Duration::from_secs(3)).await;
-    let since = started.elapsed();
-    assert!(since >= Duration::from_secs(1), "two pushes within {since:?}");
-    assert_eq!(burst["liveRegistrations"]["total"], 4);
+    let mut pushes = 1;
+    loop {
+        let data = ws.next_data(Duration::from_secs(5)).await;
+        pushes += 1;
+        let since = started.elapsed();
+        assert!(since >= Duration::from_secs(pushes - 1), "push {pushes} came {since:?} after the first write");
+        if data["liveRegistrations"]["total"] == 4 {
+            break;
+        }
+    }
+    // Three writes in well under a second make one push, or two on a slow machine.
+    assert!(pushes <= 3, "{pushes} pushes for three writes");
     // Nothing changed since: nothing more is pushed.
     assert_eq!(ws.next_event(Duration::from_millis(1500)).await, None);
 }
@@ -200,6 +217,11 @@ async fn user_activity_is_pushed_when_that_user_plays(env: Env) {
         json!({ "streams": 1, "playbackStarts": 1, "minutesConsumed": 0.5 })
     );
 
+    // Content titles are part of the answer: renaming a content pushes it again.
+    let contents = json!({ "c": [{ "id": "m1", "kind": "VOD", "title": "Film" }] });
+    ask(&server, &key, "mutation($c: [ContentInput!]!) { upsertContents(contents: $c) { accepted } }", contents).await;
+    ws.next_data(Duration::from_secs(3)).await;
+
     // An unknown user is refused by name.
     ws.subscribe("x", LIVE_ACTIVITY, json!({ "id": "nobody", "p": january() })).await;
     let errors = match ws.next_event(Duration::from_secs(5)).await {
@@ -220,6 +242,14 @@ async fn websocket_refuses_missing_and_bad_keys(env: Env) {
     };
     assert_eq!(refused(json!({})).await, Some(4403));
     assert_eq!(refused(json!({ "Authorization": "Bearer ott_1_0000" })).await, Some(4403));
+    // A ping before the handshake is answered; something else than connection_init is not.
+    let mut pinging = WsClient::open(&url).await;
+    pinging.send(json!({ "type": "ping" })).await;
+    pinging.send(json!({ "type": "hello" })).await;
+    assert_eq!(
+        pinging.next_event(Duration::from_secs(5)).await,
+        Some(Event::Closed(4400, "Invalid message: connection_init expected".into()))
+    );
     // A subscription before connection_init.
     let mut early = WsClient::open(&url).await;
     early.subscribe("1", LIVE_REGISTRATIONS, json!({ "p": january() })).await;
@@ -227,6 +257,19 @@ async fn websocket_refuses_missing_and_bad_keys(env: Env) {
         Some(Event::Closed(code, _)) => assert_eq!(code, 4401),
         other => panic!("expected close 4401, got {other:?}"),
     }
+    // Only graphql-transport-ws is spoken.
+    let status = reqwest::Client::new()
+        .get(server.url("/graphql/ws"))
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("Sec-WebSocket-Protocol", "graphql-ws")
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, 400);
 }
 
 /// A subscriber on one process sees a write made through another within two seconds.

@@ -42,7 +42,7 @@ impl Subscription {
     ) -> Result<BoxStream<'static, RegistrationStats>, async_graphql::Error> {
         let stats = RegistrationStats::resolve(ctx, period, filter)?;
         let tenant = tenant_context(ctx)?.tenant.id;
-        let watch = Watch::new(ctx, tenant, versions::REGISTRATIONS.to_owned())?;
+        let watch = Watch::new(ctx, tenant, vec![versions::REGISTRATIONS.to_owned()])?;
         Ok(watch.stream(move || stats.fresh()).boxed())
     }
 
@@ -62,28 +62,30 @@ impl Subscription {
             return Err(ApiError::NotFound { argument: "id", message }.extend());
         }
         let activity = UserActivity::resolve(ctx, &user_id, period)?;
-        let watch = Watch::new(ctx, tc.tenant.id, versions::activity(&user_id))?;
+        // Titles of contents are part of the answer too.
+        let scopes = vec![versions::activity(&user_id), versions::CONTENTS.to_owned()];
+        let watch = Watch::new(ctx, tc.tenant.id, scopes)?;
         Ok(watch.stream(move || activity.fresh()).boxed())
     }
 }
 
-/// One subscription's view of one data scope.
+/// One subscription's view of the data scopes its answer shows.
 struct Watch {
     notices: broadcast::Receiver<Change>,
     store: Store,
     tenant: TenantId,
-    scope: String,
-    /// The version last pushed; `None` before the first push.
-    pushed: Option<i64>,
+    scopes: Vec<String>,
+    /// The versions last pushed; `None` before the first push.
+    pushed: Option<Vec<i64>>,
     pushed_at: Option<Instant>,
 }
 
 impl Watch {
-    fn new(ctx: &Context<'_>, tenant: TenantId, scope: String) -> GqlResult<Watch> {
+    fn new(ctx: &Context<'_>, tenant: TenantId, scopes: Vec<String>) -> GqlResult<Watch> {
         let services = services(ctx)?;
         // Subscribed before the first read, so no change between the two goes unnoticed.
         let notices = services.changes.subscribe();
-        Ok(Watch { notices, store: services.store.clone(), tenant, scope, pushed: None, pushed_at: None })
+        Ok(Watch { notices, store: services.store.clone(), tenant, scopes, pushed: None, pushed_at: None })
     }
 
     fn stream<T, F>(self, answer: F) -> impl Stream<Item = T>
@@ -109,15 +111,18 @@ impl Watch {
                 // What arrived while waiting is covered by the read below.
                 self.drain();
             }
-            match self.store.versions(self.tenant, std::slice::from_ref(&self.scope)).await {
-                Ok(v) if Some(v[0]) != self.pushed || self.pushed_at.is_none() => {
-                    self.pushed = Some(v[0]);
+            match self.store.versions(self.tenant, &self.scopes).await {
+                Ok(v) if self.pushed.as_ref() != Some(&v) => {
+                    self.pushed = Some(v);
                     self.pushed_at = Some(Instant::now());
                     return Some(());
                 }
                 Ok(_) => {}
-                // The database is away: keep waiting, and look again at the next wake-up.
-                Err(e) => tracing::warn!(error = %e, scope = %self.scope, "live update: cannot read the data version"),
+                // The database is away: wait, then look again.
+                Err(e) => {
+                    tracing::warn!(error = %e, "live update: cannot read data versions");
+                    tokio::time::sleep(MIN_INTERVAL).await;
+                }
             }
         }
     }
@@ -129,7 +134,7 @@ impl Watch {
         loop {
             tokio::select! {
                 notice = self.notices.recv() => match notice {
-                    Ok(change) if change.concerns(self.tenant, &self.scope) => return Some(()),
+                    Ok(change) if self.scopes.iter().any(|s| change.concerns(self.tenant, s)) => return Some(()),
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => return Some(()),
                     Err(RecvError::Closed) => return None,

@@ -2,72 +2,130 @@
 //!
 //! The API key comes in the `connection_init` payload (`{"Authorization": "Bearer <key>"}`,
 //! as GraphiQL sends it). The key is checked here, before async-graphql sees the socket,
-//! so that a refusal closes with the protocol's codes: 4403 for a missing or bad key,
-//! 4401 for a subscription sent before `connection_init`, 4408 when no `connection_init`
-//! comes in time.
+//! so that a refusal closes with the protocol's codes: 4403 for a missing or bad key (and
+//! later, when the key is revoked), 4401 for a subscription sent before
+//! `connection_init`, 4400 for anything else, 4408 when no `connection_init` comes in
+//! time, 4500 when the key cannot be checked.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
+use ottstats_domain::tenant::TenantId;
 
 use super::AppState;
-use super::auth::{AuthError, bearer_value};
+use super::auth::{AuthError, Authenticator, bearer_value};
 use crate::graphql::TenantContext;
 
+/// The one subprotocol served.
+const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a client has to send `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an open socket's key is checked again (a revoked key also leaves the
+/// authenticator's cache within 30 s).
+const RECHECK_KEY_EVERY: Duration = Duration::from_secs(30);
 
-pub async fn upgrade(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(state, protocol, socket))
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !offered.split(',').any(|p| p.trim() == PROTOCOL) {
+        let message = format!("subscriptions speak the {PROTOCOL} subprotocol (Sec-WebSocket-Protocol: {PROTOCOL})");
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    upgrade.protocols([PROTOCOL]).on_upgrade(move |socket| serve(state, protocol, socket))
 }
 
 async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let first = match tokio::time::timeout(INIT_TIMEOUT, first_text(&mut stream)).await {
-        Ok(Some(text)) => text,
-        Ok(None) => return,
-        Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
+    let deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
+    let (first, message) = loop {
+        let text = match tokio::time::timeout_at(deadline, next_text(&mut stream)).await {
+            Ok(Some(text)) => text,
+            Ok(None) => return,
+            Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
+        };
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return close(&mut sink, 4400, "Invalid message: not JSON").await;
+        };
+        // Pings are allowed at any time, even before the handshake.
+        match message.get("type").and_then(|t| t.as_str()) {
+            Some("connection_init") => break (text, message),
+            Some("ping") => {
+                if sink.send(Message::Text(r#"{"type":"pong"}"#.into())).await.is_err() {
+                    return;
+                }
+            }
+            Some("pong") => {}
+            Some("subscribe") => {
+                return close(&mut sink, 4401, "Unauthorized: send connection_init with the API key first").await;
+            }
+            _ => return close(&mut sink, 4400, "Invalid message: connection_init expected").await,
+        }
     };
-    let message: serde_json::Value = match serde_json::from_str(&first) {
-        Ok(m) => m,
-        Err(_) => return close(&mut sink, 4400, "Invalid message: not JSON").await,
-    };
-    if message.get("type").and_then(|t| t.as_str()) != Some("connection_init") {
-        return close(&mut sink, 4401, "Unauthorized: send connection_init with the API key first").await;
-    }
-    let Some(key) = api_key(message.get("payload")) else {
+    let Some(key) = api_key(message.get("payload")).map(str::to_owned) else {
         let reason = "Forbidden: an API key is required: connection_init payload {\"Authorization\": \"Bearer <key>\"}";
         return close(&mut sink, 4403, reason).await;
     };
-    let tenant = match state.auth.authenticate_key(key).await {
+    let tenant = match state.auth.authenticate_key(&key).await {
         Ok(t) => t,
         Err(AuthError::Missing | AuthError::Invalid) => {
             return close(&mut sink, 4403, "Forbidden: the API key is not valid").await;
         }
         Err(AuthError::Store(e)) => {
             tracing::error!(error = %e, "cannot check an API key for a WebSocket");
-            return close(&mut sink, 1011, "internal error").await;
+            return close(&mut sink, 4500, "Internal server error").await;
         }
     };
+    let tenant_id = tenant.id;
     let mut data = Data::default();
     data.insert(TenantContext::new(tenant, &state.services));
     // async-graphql runs the handshake itself: hand it the `connection_init` read here.
-    let replayed = futures_util::stream::once(async move { Ok(Message::Text(first.into())) }).chain(stream);
-    GraphQLWebSocket::new_with_pair(sink, replayed, state.schema.clone(), protocol)
+    // The input ends when the key is revoked, which ends the session.
+    let revoked = Arc::new(AtomicBool::new(false));
+    let watch_key = {
+        let revoked = revoked.clone();
+        async move {
+            revocation(state.auth.clone(), key, tenant_id).await;
+            revoked.store(true, Ordering::Relaxed);
+        }
+    };
+    let replayed =
+        futures_util::stream::once(async move { Ok(Message::Text(first.into())) }).chain(stream).take_until(watch_key);
+    GraphQLWebSocket::new_with_pair(&mut sink, replayed, state.schema.clone(), protocol)
         .on_connection_init(move |_| async move { Ok(data) })
         .serve()
         .await;
+    if revoked.load(Ordering::Relaxed) {
+        close(&mut sink, 4403, "Forbidden: the API key was revoked").await;
+    }
 }
 
-/// The first text frame; `None` when the client leaves first.
-async fn first_text<S>(stream: &mut S) -> Option<String>
+/// Completes when `key` no longer opens `tenant` (checked every [`RECHECK_KEY_EVERY`]);
+/// a store failure keeps the socket open.
+async fn revocation(auth: Authenticator, key: String, tenant: TenantId) {
+    loop {
+        tokio::time::sleep(RECHECK_KEY_EVERY).await;
+        match auth.authenticate_key(&key).await {
+            Ok(t) if t.id == tenant => {}
+            Ok(_) | Err(AuthError::Missing | AuthError::Invalid) => return,
+            Err(AuthError::Store(e)) => tracing::warn!(error = %e, "cannot re-check a WebSocket's API key"),
+        }
+    }
+}
+
+/// The next text frame; `None` when the client leaves.
+async fn next_text<S>(stream: &mut S) -> Option<String>
 where
     S: futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
