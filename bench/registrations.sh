@@ -217,6 +217,14 @@ fi
 PERIOD_TOTAL=$(grep -o '"total": *[0-9]*' "$WARMUP_BODY" | awk 'NR == 1' | tr -dc '0-9')  # awk reads all: no SIGPIPE under pipefail
 WARMUP_MS=$(awk -v s="$WARMUP_SECS" 'BEGIN { printf "%.1f", s * 1000 }')
 echo "warm-up: HTTP 200 in ${WARMUP_MS} ms, $(wc -c <"$WARMUP_BODY") bytes, registrations.total = ${PERIOD_TOTAL:-?}"
+if [[ "$UNIQUE" == 0 ]]; then
+    # A whole answer is stored from the second time a request is seen (the first run
+    # learns which data it reads): a repeated dashboard is measured warm.
+    SECOND=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' \
+        -H 'Content-Type: application/json' -H "Authorization: Bearer $API_KEY" \
+        --data-binary "$BODY" "http://127.0.0.1:$PORT/graphql") || die "second warm-up request failed"
+    echo "second warm-up (stores the whole answer): HTTP ${SECOND%% *} in $(awk -v s="${SECOND#* }" 'BEGIN { printf "%.1f", s * 1000 }') ms"
+fi
 if [[ "${PERIOD_TOTAL:-0}" == 0 ]]; then
     echo "warning: no registrations in the period: the benchmark measures an empty dashboard" >&2
 fi

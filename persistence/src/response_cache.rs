@@ -123,9 +123,14 @@ impl ResponseCache {
         hasher.update(tenant.0.to_be_bytes());
         hasher.update(request);
         let request = hex(&hasher.finalize());
-        let Some(manifest) = self.manifests.get(&request).await else {
+        let Some(manifest) = self.manifest(&request).await else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return Ok((Lookup { request, snapshot: None, turn: None }, None));
+            // The first of concurrent requests never seen before learns the manifest; the
+            // others wait for it (then render once between them, below).
+            return match self.render_turn(&format!("learn:{request}")) {
+                Ok(turn) => Ok((Lookup { request, snapshot: None, turn: Some(turn) }, None)),
+                Err(_) => Ok((Lookup { request, snapshot: None, turn: None }, None)),
+            };
         };
         let versions = self.store.versions(tenant, &manifest).await?;
         let mut hasher = Sha256::new();
@@ -143,7 +148,14 @@ impl ResponseCache {
         };
         if found.is_none() {
             match self.render_turn(&key) {
-                Ok(mine) => turn = Some(mine),
+                // Stored while this request looked in Redis: the render is done.
+                Ok(mine) => match self.bodies.get(&key).await {
+                    Some(body) => {
+                        mine.fulfil(Some(body.clone()));
+                        found = Some(body);
+                    }
+                    None => turn = Some(mine),
+                },
                 // Rendered by another request meanwhile; when it had nothing to share,
                 // this request renders on its own.
                 Err(mut theirs) => {
@@ -154,6 +166,20 @@ impl ResponseCache {
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok((Lookup { request, snapshot: Some((manifest, key)), turn }, found))
+    }
+
+    /// The scopes `request` reads; when another request is learning them right now,
+    /// after waiting for it.
+    async fn manifest(&self, request: &str) -> Option<Arc<[String]>> {
+        if let Some(known) = self.manifests.get(request).await {
+            return Some(known);
+        }
+        let learning = lock(&self.rendering).get(&format!("learn:{request}")).cloned();
+        if let Some(mut learning) = learning {
+            let _ = learning.wait_for(Option::is_some).await;
+        }
+        // Again: it may have been learnt between the two looks above.
+        self.manifests.get(request).await
     }
 
     /// The turn to render the answer at `key`, or the render already under way.
@@ -187,6 +213,8 @@ impl ResponseCache {
             }
             _ => {
                 self.manifests.insert(lookup.request, scopes.into_iter().collect()).await;
+                // Dropping the turn (if this request was learning) releases the waiters.
+                drop(lookup.turn);
             }
         }
     }

@@ -134,7 +134,7 @@ async fn metrics_count_requests_errors_and_cache_use(env: Env) {
 }
 
 /// Every dashboard open when a write lands misses at once: one request renders the new
-/// answer, the others wait for it.
+/// answer, the others wait for it. The same holds for a question asked for the first time.
 async fn concurrent_misses_of_one_answer_render_it_once(env: Env) {
     let server = env.serve(None).await;
     let (_, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
@@ -150,6 +150,18 @@ async fn concurrent_misses_of_one_answer_render_it_once(env: Env) {
     let delta = |series: &str| sample(&after, series) - sample(&before, series);
     assert_eq!(delta(r#"ottstats_cache_misses_total{panel="response"}"#), 1.0, "{after}");
     assert_eq!(delta(r#"ottstats_cache_hits_total{panel="response"}"#), 19.0, "{after}");
+
+    // A question never asked before: one request learns what it reads, one renders it.
+    let before = after;
+    let february = json!({ "p": { "from": "2026-02-01", "to": "2026-03-01" } });
+    let asks: Vec<_> = (0..20).map(|_| ask(&server, &key, DASHBOARD, february.clone())).collect();
+    for (answer, _) in futures_util::future::join_all(asks).await {
+        assert_eq!(answer["registrations"]["total"], 0);
+    }
+    let after = server.metrics().await;
+    let delta = |series: &str| sample(&after, series) - sample(&before, series);
+    assert_eq!(delta(r#"ottstats_cache_misses_total{panel="response"}"#), 2.0, "{after}");
+    assert_eq!(delta(r#"ottstats_cache_hits_total{panel="response"}"#), 18.0, "{after}");
 }
 
 const LIVE_REGISTRATIONS: &str =
