@@ -24,7 +24,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 pub async fn page(State(state): State<AppState>) -> Html<String> {
     // Values go in as JSON literals with `<` escaped, so they cannot end the script.
     let literal = |v: Option<&str>| serde_json::Value::from(v).to_string().replace('<', "\\u003c");
-    let demo = state.demo.as_deref();
+    let demo = state.demo.as_ref();
     Html(
         PAGE.replace("__DEMO_KEY__", &literal(demo.map(|d| d.api_key.as_str())))
             .replace("__DEMO_USER__", &literal(demo.and_then(|d| d.featured_user.as_deref()))),

@@ -27,26 +27,37 @@ use crate::graphql::{AppSchema, Services};
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// What every handler shares.
+/// What every handler shares; cloned for every request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`].
+pub struct Shared {
     pub schema: AppSchema,
     pub services: Services,
     pub auth: Authenticator,
     /// Pre-filled in GraphiQL when the server runs with `--demo`.
-    pub demo: Option<Arc<crate::demo::Demo>>,
+    pub demo: Option<crate::demo::Demo>,
     pub metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(services: Services, demo: Option<crate::demo::Demo>) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             schema: crate::graphql::build_schema(services.clone()),
             auth: Authenticator::new(services.tenants.clone()),
             services,
-            demo: demo.map(Arc::new),
+            demo,
             metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
-        }
+        }))
     }
 }
 

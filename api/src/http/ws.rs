@@ -94,9 +94,9 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
     // The input ends when the key is revoked, which ends the session.
     let revoked = Arc::new(AtomicBool::new(false));
     let watch_key = {
-        let revoked = revoked.clone();
+        let (revoked, auth) = (revoked.clone(), state.auth.clone());
         async move {
-            revocation(state.auth.clone(), key, tenant_id).await;
+            revocation(auth, key, tenant_id).await;
             revoked.store(true, Ordering::Relaxed);
         }
     };
