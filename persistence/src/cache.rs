@@ -200,7 +200,8 @@ impl CachedStore {
     where
         F: Future<Output = Result<T, RepoError>>,
     {
-        let version = versions::current(&self.store.db, tenant, scope).await?;
+        // Through the shared reader: the panels of one dashboard read one version together.
+        let version = self.store.versions(tenant, &[scope.to_owned()]).await?.into_iter().next().unwrap_or(0);
         let installation = self.store.installation();
         let digest = Sha256::digest(format!("{installation}|{}|{scope}|{version}|{question}", tenant.0).as_bytes());
         let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();

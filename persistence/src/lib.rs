@@ -16,6 +16,7 @@ mod registration_stats_repo;
 pub mod response_cache;
 mod sql;
 mod store;
+mod sync;
 mod tenant_repo;
 mod user_repo;
 mod version_reads;

@@ -113,9 +113,7 @@ impl RedisLink {
     }
 
     fn health(&self) -> std::sync::MutexGuard<'_, Health> {
-        // A poisoned lock only means another thread panicked mid-update of two instants;
-        // they are still usable.
-        self.inner.health.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.inner.health)
     }
 
     fn may_call(&self) -> bool {

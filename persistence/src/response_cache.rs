@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::redis_link::RedisLink;
 use crate::store::Store;
+use crate::sync::lock;
 
 const REDIS_TTL: Duration = Duration::from_secs(3600);
 const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":response:");
@@ -233,9 +234,4 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A map of waiters stays whole if a holder panicked.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -17,6 +17,8 @@ use ottstats_domain::tenant::TenantId;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
+use crate::sync::lock;
+
 type Versions = Arc<HashMap<(i64, String), i64>>;
 
 /// Batches version reads over one database.
@@ -92,11 +94,6 @@ impl VersionReads {
         batch.done.send_replace(Some(result.clone()));
         result
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The guarded values stay whole if a holder panicked.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl std::fmt::Debug for VersionReads {

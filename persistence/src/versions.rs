@@ -4,7 +4,7 @@
 
 use ottstats_domain::RepoError;
 use ottstats_domain::tenant::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm::ConnectionTrait;
 
 use crate::error::{corrupt, db_err};
 use crate::sql::Sql;
@@ -39,17 +39,6 @@ pub(crate) async fn bump<C: ConnectionTrait>(conn: &C, tenant: TenantId, scopes:
         conn.execute_raw(sql.statement(conn.get_database_backend())).await.map_err(db_err)?;
     }
     Ok(())
-}
-
-/// The current version of a scope (0 before its first write).
-pub(crate) async fn current<C: ConnectionTrait>(conn: &C, tenant: TenantId, scope: &str) -> Result<i64, RepoError> {
-    let mut sql = Sql::new("SELECT version FROM data_versions WHERE tenant_id = ");
-    sql.bind(tenant.0).push(" AND scope = ").bind(scope.to_owned());
-    let backend: DatabaseBackend = conn.get_database_backend();
-    match conn.query_one_raw(sql.statement(backend)).await.map_err(db_err)? {
-        Some(row) => row.try_get::<i64>("", "version").map_err(|e| corrupt("data version", e)),
-        None => Ok(0),
-    }
 }
 
 /// The current versions of (tenant, scope) pairs, in one read per 500 pairs; a pair
