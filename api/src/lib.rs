@@ -5,5 +5,6 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+mod index_refresh;
 pub mod serve;
 pub mod telemetry;

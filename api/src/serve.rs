@@ -14,6 +14,8 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     pub demo: bool,
     pub redis_url: Option<String>,
+    /// `OTTSTATS_INDEX_MEMORY`: the registrations indexes' budget in bytes (0: off).
+    pub index_memory: usize,
 }
 
 pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
@@ -23,8 +25,12 @@ pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
         Some(_) => tracing::info!("cache and live-update notices shared through Redis"),
         None => tracing::info!("in-process cache (set OTTSTATS_REDIS_URL to share it between processes)"),
     }
-    let services = Services::new(store.clone(), redis);
+    let index = ottstats_engine::EngineSettings { memory_budget: opts.index_memory, ..Default::default() };
+    let services = Services::new(store.clone(), redis, index);
     let demo = if opts.demo { Some(crate::demo::prepare(&services).await?) } else { None };
+    // Every tenant's index loads in the background; until then its panels come from SQL.
+    let engine = services.engine.clone();
+    tokio::spawn(async move { engine.preload().await });
     let listener =
         TcpListener::bind(opts.bind).await.map_err(|e| CliError::Io(format!("cannot listen on {}", opts.bind), e))?;
     let addr = listener.local_addr().map_err(|e| CliError::Io("cannot read the bound address".into(), e))?;

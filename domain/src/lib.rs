@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod period;
 pub mod playback;
 pub mod registration_filter;
+pub mod registration_log;
 pub mod registration_stats;
 pub mod repository;
 pub mod share;

@@ -12,6 +12,8 @@ pub mod entities;
 mod error;
 pub mod migration;
 pub mod redis_link;
+mod registration_load;
+pub mod registration_log;
 mod registration_stats_repo;
 pub mod response_cache;
 mod sql;

@@ -29,6 +29,9 @@ impl Store {
     }
 
     async fn rows(&self, sql: Sql) -> Result<Vec<QueryResult>, RepoError> {
+        // Queue for a turn rather than for a pooled connection, which would time out.
+        let _turn =
+            self.sql_renders.acquire().await.map_err(|_| RepoError::Unavailable("the store is closing".into()))?;
         self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)
     }
 }

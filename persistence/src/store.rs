@@ -24,6 +24,8 @@ pub struct Store {
     changes: ChangeFeed,
     installation: Arc<str>,
     version_reads: VersionReads,
+    /// Turns for statistics queries (see [`crate::connect::sql_render_slots`]).
+    pub(crate) sql_renders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Store {
@@ -35,7 +37,8 @@ impl Store {
         let backend = Backend::of(&db);
         let version_reads = VersionReads::new(db.clone());
         let write_turn = Arc::new(Mutex::new(()));
-        Ok(Store { db, backend, write_turn, changes: ChangeFeed::local(), installation, version_reads })
+        let sql_renders = Arc::new(tokio::sync::Semaphore::new(crate::connect::sql_render_slots(backend)));
+        Ok(Store { db, backend, write_turn, changes: ChangeFeed::local(), installation, version_reads, sql_renders })
     }
 
     /// The random token naming this database (see the `installation` migration).

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use ottstats_domain::RepoError;
 use ottstats_domain::country::Country;
 use ottstats_domain::gender::Gender;
+use ottstats_domain::registration_log::RegistrationFacts;
 use ottstats_domain::repository::{UpsertOutcome, UserRepository};
 use ottstats_domain::tenant::TenantId;
 use ottstats_domain::user::RegisteredUser;
@@ -86,14 +87,16 @@ impl UserRepository for Store {
         }
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await.map_err(db_err)?;
+        let version = crate::registration_log::lock_version(&txn, tenant).await?;
         let mut ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
         ids.sort();
         ids.dedup();
-        let mut current: HashMap<String, RegisteredUser> =
+        let stored: HashMap<String, RegisteredUser> =
             load(&txn, tenant, &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
         // Walk the batch in order so that a repeated id compares with its predecessor and
         // the last one wins; only ids whose final state differs from the stored one are
         // written.
+        let mut current = stored.clone();
         let mut outcome = UpsertOutcome::default();
         let mut changed: BTreeSet<&str> = BTreeSet::new();
         for u in users {
@@ -129,8 +132,21 @@ impl UserRepository for Store {
                 .await
                 .map_err(db_err)?;
         }
+        // What the registration panels see of each changed user: a user whose name alone
+        // changed moves nothing, and leaves the registrations version alone.
+        let mut moves: Vec<(bool, RegistrationFacts)> = Vec::new();
+        for id in &changed {
+            let Some(new) = current.get(*id).map(RegistrationFacts::of) else { continue };
+            let old = stored.get(*id).map(RegistrationFacts::of);
+            if old.as_ref() != Some(&new) {
+                moves.extend(old.map(|o| (false, o)));
+                moves.push((true, new));
+            }
+        }
         let mut scopes: Vec<String> = changed.iter().map(|id| crate::versions::user(id)).collect();
-        if !scopes.is_empty() {
+        if !moves.is_empty() {
+            // The bump below produces `version + 1`: the turn taken above keeps it ours.
+            crate::registration_log::record(&txn, tenant, version + 1, &moves).await?;
             scopes.push(crate::versions::REGISTRATIONS.to_owned());
         }
         self.commit_changes(txn, tenant, scopes).await?;

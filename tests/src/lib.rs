@@ -7,6 +7,7 @@ use ottstats_api::graphql::{AppSchema, Services, TenantContext, build_schema};
 use ottstats_api::http::{AppState, router};
 use ottstats_domain::country::Country;
 use ottstats_domain::tenant::Tenant;
+pub use ottstats_engine::EngineSettings;
 pub use ottstats_persistence::RedisLink;
 pub use ottstats_persistence::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
 use serde_json::Value;
@@ -22,24 +23,55 @@ pub struct Env {
     pub services: Services,
     pub schema: AppSchema,
     pub redis: Option<RedisLink>,
+    pub path: StatsPath,
+}
+
+/// Which engine answers the registration panels in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsPath {
+    /// The registrations index, loaded before each request's tenant is queried (so that
+    /// every panel comes from it; writes reach it through the change records).
+    Index,
+    /// The SQL path alone (the index is switched off).
+    Sql,
+}
+
+impl StatsPath {
+    pub fn settings(self) -> EngineSettings {
+        match self {
+            StatsPath::Index => EngineSettings::default(),
+            StatsPath::Sql => EngineSettings { memory_budget: 0, ..EngineSettings::default() },
+        }
+    }
 }
 
 impl Env {
     /// `None` when `backend` is not configured on this machine.
     pub async fn new(backend: TestBackend) -> Option<Env> {
+        Env::on_path(backend, StatsPath::Index).await
+    }
+
+    pub async fn on_path(backend: TestBackend, path: StatsPath) -> Option<Env> {
         let db = TestDatabase::of(backend).await?;
         let redis = match backend {
             TestBackend::Postgres => ottstats_persistence::testing::redis().await,
             TestBackend::Sqlite => None,
         };
-        let services = Services::new(db.store.clone(), redis.clone());
+        let services = Services::new(db.store.clone(), redis.clone(), path.settings());
         let schema = build_schema(services.clone());
-        Some(Env { db, services, schema, redis })
+        Some(Env { db, services, schema, redis, path })
     }
 
-    /// Another process over the same database (and Redis): its own caches and feed.
+    /// Another process over the same database (and Redis): its own caches, feed and index.
     pub fn second_process(&self) -> Services {
-        Services::new(self.db.store.clone(), self.redis.clone())
+        Services::new(self.db.store.clone(), self.redis.clone(), self.path.settings())
+    }
+
+    /// Loads the tenant's registrations index now (nothing when it is loaded or off).
+    pub async fn warm_index(&self, tenant: &Tenant) {
+        if let Some(load) = self.services.engine.load(tenant.id) {
+            load.await.unwrap_or_else(|e| panic!("index load: {e}"));
+        }
     }
 
     /// Creates a tenant; returns it with its API key.
@@ -54,6 +86,7 @@ impl Env {
     pub async fn run(&self, tenant: Option<&Tenant>, query: &str, variables: Value) -> Value {
         let mut request = Request::new(query).variables(Variables::from_json(variables));
         if let Some(t) = tenant {
+            self.warm_index(t).await;
             request = request.data(TenantContext::new(t.clone(), &self.services));
         }
         let response = self.schema.execute(request).await;
@@ -169,6 +202,37 @@ macro_rules! on_each_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(env) = $crate::Env::new($crate::TestBackend::Postgres).await else {
+                        eprintln!("skipped: {} is not set", $crate::DATABASE_URL_VAR);
+                        return;
+                    };
+                    super::$name(env).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Like [`on_each_backend!`], and each test once more with the registrations index off,
+/// so that hand-worked figures hold on both the index and the SQL path:
+/// `sqlite::name`, `postgres::name` (index), `sqlite_sql::name`, `postgres_sql::name`.
+#[macro_export]
+macro_rules! on_each_backend_and_path {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_each_backend!($($name),*);
+        mod sqlite_sql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let env = $crate::Env::on_path($crate::TestBackend::Sqlite, $crate::StatsPath::Sql).await;
+                    super::$name(env.unwrap_or_else(|| unreachable!("SQLite is always available"))).await;
+                }
+            )*
+        }
+        mod postgres_sql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(env) = $crate::Env::on_path($crate::TestBackend::Postgres, $crate::StatsPath::Sql).await else {
                         eprintln!("skipped: {} is not set", $crate::DATABASE_URL_VAR);
                         return;
                     };

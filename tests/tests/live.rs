@@ -110,7 +110,8 @@ fn sample(metrics: &str, series: &str) -> f64 {
 
 async fn metrics_count_requests_errors_and_cache_use(env: Env) {
     let server = env.serve(None).await;
-    let (_, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
+    let (tenant, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
+    env.warm_index(&tenant).await;
     for _ in 0..3 {
         dashboard(&server, &key).await;
     }
@@ -127,9 +128,13 @@ async fn metrics_count_requests_errors_and_cache_use(env: Env) {
     // Whole answers: learn, store, then one hit; the bad request ran uncached (a miss).
     assert_eq!(sample(&m, r#"ottstats_cache_hits_total{panel="response"}"#), 1.0, "{m}");
     assert_eq!(sample(&m, r#"ottstats_cache_misses_total{panel="response"}"#), 3.0, "{m}");
-    // Panels: the two runs asked for the gender counts; the second found them cached.
-    assert_eq!(sample(&m, r#"ottstats_cache_misses_total{panel="genders"}"#), 1.0, "{m}");
-    assert_eq!(sample(&m, r#"ottstats_cache_hits_total{panel="genders"}"#), 1.0, "{m}");
+    // Panels: the two runs asked for the gender counts, and the warm index answered both;
+    // the SQL path and its panel cache were not asked.
+    assert_eq!(sample(&m, "ottstats_index_answers_total"), 2.0, "{m}");
+    assert_eq!(sample(&m, "ottstats_index_fallback_answers_total"), 0.0, "{m}");
+    assert_eq!(sample(&m, "ottstats_index_tenants"), 1.0, "{m}");
+    assert_eq!(sample(&m, "ottstats_index_loads_total"), 1.0, "{m}");
+    assert_eq!(sample(&m, r#"ottstats_cache_misses_total{panel="genders"}"#), 0.0, "{m}");
     assert_eq!(m.contains("ottstats_redis_up 1"), env.redis.is_some(), "{m}");
 }
 

@@ -18,7 +18,7 @@
 //!
 //! u7's age (126) is outside 0..=120, so it is unknown.
 
-use ottstats_tests::{Env, first_error, on_each_backend};
+use ottstats_tests::{Env, first_error, on_each_backend_and_path};
 use serde_json::{Value, json};
 
 const SANTIAGO: chrono_tz::Tz = chrono_tz::America::Santiago;
@@ -353,7 +353,7 @@ async fn unauthenticated_requests_are_refused(env: Env) {
     assert!(response["data"].is_null());
 }
 
-on_each_backend!(
+on_each_backend_and_path!(
     totals_and_gender_shares,
     daily_timeline_across_dst,
     peak_ties_go_to_the_earliest_bucket,

@@ -1,5 +1,6 @@
 //! The `ottstats` command line.
 
+mod byte_size;
 pub mod generate;
 mod import;
 mod tenant;
@@ -69,6 +70,10 @@ pub struct ServeArgs {
     /// this Redis; an in-process cache when unset.
     #[arg(long, env = "OTTSTATS_REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Memory all registrations indexes may hold together (`512MiB`, `2GiB`, bytes);
+    /// `0` answers every panel with SQL.
+    #[arg(long, env = "OTTSTATS_INDEX_MEMORY", default_value = "1GiB", value_parser = crate::cli::byte_size::parse)]
+    pub index_memory: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +165,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 bind: args.bind,
                 demo: args.demo,
                 redis_url: args.redis_url,
+                index_memory: args.index_memory,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

@@ -17,6 +17,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Object, Schema, SchemaBuilder}
 use ottstats_domain::activity_repository::ActivityRepository;
 use ottstats_domain::repository::{HealthCheck, RegistrationStatsRepository, TenantRepository, UserRepository};
 use ottstats_domain::tenant::Tenant;
+use ottstats_engine::{Engine, EngineSettings};
 use ottstats_persistence::{CachedStore, ChangeFeed, RedisLink, ResponseCache, Store};
 
 pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
@@ -55,17 +56,19 @@ pub struct Services {
     pub cache: Arc<CachedStore>,
     /// The shared cache and change fan-out, when configured.
     pub redis: Option<RedisLink>,
+    /// The registrations index, which answers `registrations` (SQL while it loads).
+    pub engine: Engine,
 }
 
 impl Services {
     /// All repositories backed by one store, statistics through an in-process cache.
     pub fn from_store(store: Store) -> Services {
-        Services::new(store, None)
+        Services::new(store, None, EngineSettings::default())
     }
 
     /// All repositories backed by one store; caches and change notices shared through
     /// `redis` when given, in process otherwise. Must run inside a Tokio runtime.
-    pub fn new(store: Store, redis: Option<RedisLink>) -> Services {
+    pub fn new(store: Store, redis: Option<RedisLink>, index: EngineSettings) -> Services {
         let store = match &redis {
             Some(link) => {
                 let feed = ChangeFeed::over_redis(link.clone(), store.installation());
@@ -76,10 +79,12 @@ impl Services {
         let cached = Arc::new(CachedStore::new(store.clone(), CACHE_BYTES, redis.clone()));
         let responses = ResponseCache::new(store.clone(), RESPONSE_CACHE_BYTES, redis.clone(), &sdl());
         let shared = Arc::new(store.clone());
+        let engine = Engine::new(shared.clone(), cached.clone(), index);
+        crate::index_refresh::spawn(&engine, store.change_feed());
         Services {
             tenants: shared.clone(),
             users: shared.clone(),
-            registrations: cached.clone(),
+            registrations: Arc::new(engine.clone()),
             activity: cached.clone(),
             health: shared,
             changes: store.change_feed().clone(),
@@ -87,6 +92,7 @@ impl Services {
             responses,
             cache: cached,
             redis,
+            engine,
         }
     }
 }

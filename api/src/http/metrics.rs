@@ -90,6 +90,7 @@ impl Metrics {
             catch_up(&self.cache_misses, "response", misses);
         }
         let mut families = self.registry.gather();
+        families.extend(index_families(services)?);
         if let Some(redis) = &services.redis {
             self.redis_up.set(i64::from(redis.is_up()));
             families.extend(prometheus::core::Collector::collect(&self.redis_up));
@@ -98,6 +99,50 @@ impl Metrics {
         TextEncoder::new().encode(&families, &mut out)?;
         String::from_utf8(out).map_err(|e| prometheus::Error::Msg(format!("metrics are not UTF-8: {e}")))
     }
+}
+
+/// The registrations indexes: bytes, tenants, loads, evictions and how panels were
+/// answered. Read fresh on every scrape from the engine's own counters.
+fn index_families(services: &Services) -> Result<Vec<prometheus::proto::MetricFamily>, prometheus::Error> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let engine = &services.engine;
+    let status = engine.status();
+    let c = engine.counters();
+    let gauges = [
+        ("ottstats_index_bytes", "Bytes held by the registrations indexes.", status.bytes as u64),
+        ("ottstats_index_budget_bytes", "OTTSTATS_INDEX_MEMORY: what the indexes may hold.", status.budget as u64),
+        ("ottstats_index_tenants", "Tenants whose registrations index is loaded.", status.tenants as u64),
+        ("ottstats_index_loading", "Tenants whose registrations index is loading.", status.loading as u64),
+        ("ottstats_index_rows", "Registrations held by the indexes.", status.rows as u64),
+    ];
+    let counters = [
+        ("ottstats_index_loads_total", "Registrations indexes loaded.", c.loads.load(Relaxed)),
+        (
+            "ottstats_index_load_failures_total",
+            "Loads that failed or did not fit the budget.",
+            c.load_failures.load(Relaxed),
+        ),
+        ("ottstats_index_evictions_total", "Indexes evicted to fit the budget.", c.evictions.load(Relaxed)),
+        ("ottstats_index_catch_ups_total", "Catch-ups that read change records.", c.catch_ups.load(Relaxed)),
+        ("ottstats_index_answers_total", "Registration panels answered from an index.", c.index_answers.load(Relaxed)),
+        (
+            "ottstats_index_fallback_answers_total",
+            "Registration panels answered by SQL.",
+            c.fallback_answers.load(Relaxed),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, help, value) in gauges {
+        let g = IntGauge::new(name, help)?;
+        g.set(i64::try_from(value).unwrap_or(i64::MAX));
+        out.extend(prometheus::core::Collector::collect(&g));
+    }
+    for (name, help, value) in counters {
+        let c = prometheus::IntCounter::new(name, help)?;
+        c.inc_by(value);
+        out.extend(prometheus::core::Collector::collect(&c));
+    }
+    Ok(out)
 }
 
 /// Raises a registry counter to a cache's own running count.

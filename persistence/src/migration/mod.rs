@@ -11,6 +11,7 @@ mod m20261125_130200_create_playback_sessions;
 mod m20261125_130300_create_logins;
 mod m20261125_140000_create_data_versions;
 mod m20261125_150000_create_installation;
+mod m20261201_120000_create_registration_changes;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_130300_create_logins::Migration),
             Box::new(m20261125_140000_create_data_versions::Migration),
             Box::new(m20261125_150000_create_installation::Migration),
+            Box::new(m20261201_120000_create_registration_changes::Migration),
         ]
     }
 }

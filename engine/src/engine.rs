@@ -1,0 +1,427 @@
+//! The engine: every tenant's index in one process, under one memory budget.
+//!
+//! A request reads the tenant's registrations version (the same shared read the caches
+//! use), brings the tenant's index up to at least that version from the change records,
+//! and answers from it. A tenant without a warm index is loaded in the background while
+//! its requests go to the fallback (the SQL path), so no answer ever comes from an index
+//! older than the version read for it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use ottstats_domain::RepoError;
+use ottstats_domain::registration_log::{ChangesSince, RegistrationLog};
+use ottstats_domain::repository::RegistrationStatsRepository;
+use ottstats_domain::tenant::TenantId;
+
+use crate::index::{IndexBuilder, RegistrationIndex};
+
+/// How the engine behaves; see the README's settings table.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// What all indexes together may hold, in bytes; 0 turns the engine off.
+    pub memory_budget: usize,
+    /// Change records a catch-up reads at most; further behind, the tenant reloads.
+    pub catch_up_limit: usize,
+    /// Rows above which a panel is computed on a blocking thread, so that no runtime
+    /// worker is held for long.
+    pub blocking_rows: usize,
+    /// Wait before retrying a load that failed.
+    pub retry_after: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            memory_budget: 1 << 30,
+            catch_up_limit: 50_000,
+            blocking_rows: 200_000,
+            retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Counters since start, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    pub loads: AtomicU64,
+    pub load_failures: AtomicU64,
+    pub evictions: AtomicU64,
+    pub catch_ups: AtomicU64,
+    /// Panels answered from an index, and from the fallback.
+    pub index_answers: AtomicU64,
+    pub fallback_answers: AtomicU64,
+}
+
+/// The engine's state at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EngineStatus {
+    pub enabled: bool,
+    pub tenants: usize,
+    pub loading: usize,
+    pub bytes: usize,
+    pub rows: usize,
+    pub budget: usize,
+}
+
+/// One tenant's index and what the engine knows of it.
+pub(crate) struct Loaded {
+    pub(crate) index: RwLock<RegistrationIndex>,
+    /// One catch-up at a time per tenant; others wait, then find it done.
+    catch_up: tokio::sync::Mutex<()>,
+    /// Mirrors `index.version()` without taking the lock.
+    version: AtomicI64,
+    bytes: AtomicUsize,
+    rows: AtomicUsize,
+    /// Milliseconds since the engine started, for least-recently-used eviction.
+    last_used: AtomicU64,
+}
+
+impl Loaded {
+    fn new(index: RegistrationIndex, now: u64) -> Loaded {
+        Loaded {
+            version: AtomicI64::new(index.version()),
+            bytes: AtomicUsize::new(index.bytes()),
+            rows: AtomicUsize::new(index.len()),
+            index: RwLock::new(index),
+            catch_up: tokio::sync::Mutex::new(()),
+            last_used: AtomicU64::new(now),
+        }
+    }
+
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, RegistrationIndex> {
+        // The index is only changed by `apply`, which leaves it whole or has it dropped.
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+enum Slot {
+    Loading,
+    Ready(Arc<Loaded>),
+    /// Not loaded again before the instant: too large for the budget, or a failed load.
+    Resting(Instant),
+}
+
+pub(crate) struct Inner {
+    log: Arc<dyn RegistrationLog>,
+    pub(crate) fallback: Arc<dyn RegistrationStatsRepository>,
+    pub(crate) settings: EngineSettings,
+    slots: Mutex<HashMap<TenantId, Slot>>,
+    pub(crate) counters: EngineCounters,
+    started: Instant,
+}
+
+/// Every tenant's registrations index; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// An engine that does not keep it alive (for background tasks).
+#[derive(Clone)]
+pub struct WeakEngine(std::sync::Weak<Inner>);
+
+impl WeakEngine {
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.0.upgrade().map(|inner| Engine { inner })
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("status", &self.status()).finish()
+    }
+}
+
+impl Engine {
+    /// An engine reading `log`, answering through `fallback` while an index loads.
+    pub fn new(
+        log: Arc<dyn RegistrationLog>,
+        fallback: Arc<dyn RegistrationStatsRepository>,
+        settings: EngineSettings,
+    ) -> Engine {
+        let inner = Inner {
+            log,
+            fallback,
+            settings,
+            slots: Mutex::default(),
+            counters: EngineCounters::default(),
+            started: Instant::now(),
+        };
+        Engine { inner: Arc::new(inner) }
+    }
+
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine(Arc::downgrade(&self.inner))
+    }
+
+    /// Loads every tenant's index, one after the other (at start, so that the first
+    /// dashboards are fast); tenants that do not fit the budget are left to SQL.
+    pub async fn preload(&self) {
+        if !self.enabled() {
+            return;
+        }
+        match self.inner.log.tenant_ids().await {
+            Ok(tenants) => {
+                for tenant in tenants {
+                    if let Some(task) = self.load(tenant) {
+                        let _ = task.await;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "registrations index: cannot list tenants to preload"),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.inner.settings.memory_budget > 0
+    }
+
+    pub fn counters(&self) -> &EngineCounters {
+        &self.inner.counters
+    }
+
+    pub fn status(&self) -> EngineStatus {
+        let slots = self.slots();
+        let mut s = EngineStatus {
+            enabled: self.enabled(),
+            budget: self.inner.settings.memory_budget,
+            ..EngineStatus::default()
+        };
+        for slot in slots.values() {
+            match slot {
+                Slot::Loading => s.loading += 1,
+                Slot::Ready(l) => {
+                    s.tenants += 1;
+                    s.bytes += l.bytes.load(Ordering::Relaxed);
+                    s.rows += l.rows.load(Ordering::Relaxed);
+                }
+                Slot::Resting(_) => {}
+            }
+        }
+        s
+    }
+
+    /// The version the tenant's index holds, when it is loaded.
+    pub fn loaded_version(&self, tenant: TenantId) -> Option<i64> {
+        match self.slots().get(&tenant) {
+            Some(Slot::Ready(l)) => Some(l.version.load(Ordering::Acquire)),
+            _ => None,
+        }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<TenantId, Slot>> {
+        // A map of handles stays whole even if a holder panicked.
+        self.inner.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.inner.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Loads the tenant's index unless it is loaded, loading or resting. Returns the
+    /// load's task when one was started.
+    pub fn load(&self, tenant: TenantId) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.enabled() {
+            return None;
+        }
+        {
+            let mut slots = self.slots();
+            match slots.get(&tenant) {
+                Some(Slot::Loading | Slot::Ready(_)) => return None,
+                Some(Slot::Resting(until)) if *until > Instant::now() => return None,
+                _ => {}
+            }
+            slots.insert(tenant, Slot::Loading);
+        }
+        let engine = self.clone();
+        Some(tokio::spawn(async move { engine.run_load(tenant).await }))
+    }
+
+    async fn run_load(&self, tenant: TenantId) {
+        let began = Instant::now();
+        let mut builder = IndexBuilder::default();
+        let read = self.inner.log.load_registrations(tenant, &mut |r| builder.push(r)).await;
+        let built = match read {
+            Ok(snapshot) => tokio::task::spawn_blocking(move || builder.finish(snapshot.version)).await.ok(),
+            Err(e) => {
+                tracing::warn!(tenant = tenant.0, error = %e, "registrations index: load failed; answering from SQL");
+                None
+            }
+        };
+        let Some(index) = built else {
+            self.inner.counters.load_failures.fetch_add(1, Ordering::Relaxed);
+            self.slots().insert(tenant, Slot::Resting(Instant::now() + self.inner.settings.retry_after));
+            return;
+        };
+        let (rows, bytes, version) = (index.len(), index.bytes(), index.version());
+        if bytes > self.inner.settings.memory_budget {
+            tracing::warn!(
+                tenant = tenant.0,
+                bytes,
+                budget = self.inner.settings.memory_budget,
+                "registrations index: the tenant alone exceeds OTTSTATS_INDEX_MEMORY; answering from SQL"
+            );
+            self.inner.counters.load_failures.fetch_add(1, Ordering::Relaxed);
+            self.slots().insert(tenant, Slot::Resting(Instant::now() + Duration::from_secs(600)));
+            return;
+        }
+        self.slots().insert(tenant, Slot::Ready(Arc::new(Loaded::new(index, self.now()))));
+        self.inner.counters.loads.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            tenant = tenant.0,
+            rows,
+            bytes,
+            version,
+            millis = began.elapsed().as_millis() as u64,
+            "registrations index loaded"
+        );
+        self.evict_over_budget(tenant);
+    }
+
+    /// Drops the least recently used indexes, never `keep`, until all fit the budget.
+    fn evict_over_budget(&self, keep: TenantId) {
+        let mut slots = self.slots();
+        loop {
+            let ready = slots.iter().filter_map(|(t, s)| match s {
+                Slot::Ready(l) => Some((*t, l)),
+                _ => None,
+            });
+            let total: usize = ready.clone().map(|(_, l)| l.bytes.load(Ordering::Relaxed)).sum();
+            if total <= self.inner.settings.memory_budget {
+                return;
+            }
+            let victim = ready
+                .filter(|(t, _)| *t != keep)
+                .min_by_key(|(_, l)| l.last_used.load(Ordering::Relaxed))
+                .map(|(t, _)| t);
+            let Some(victim) = victim else { return };
+            slots.remove(&victim);
+            self.inner.counters.evictions.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(tenant = victim.0, "registrations index evicted (least recently used)");
+        }
+    }
+
+    fn forget(&self, tenant: TenantId, loaded: &Arc<Loaded>) {
+        let mut slots = self.slots();
+        if matches!(slots.get(&tenant), Some(Slot::Ready(l)) if Arc::ptr_eq(l, loaded)) {
+            slots.remove(&tenant);
+        }
+    }
+
+    /// The tenant's index brought up to at least the version current now, or `None`
+    /// when it is not loaded (a load is started) or had to be dropped.
+    pub(crate) async fn current(&self, tenant: TenantId) -> Result<Option<Arc<Loaded>>, RepoError> {
+        if !self.enabled() {
+            return Ok(None);
+        }
+        let ready = match self.slots().get(&tenant) {
+            Some(Slot::Ready(l)) => Some(l.clone()),
+            _ => None,
+        };
+        let Some(loaded) = ready else {
+            // Answered by the fallback while the index loads.
+            self.load(tenant);
+            return Ok(None);
+        };
+        loaded.last_used.store(self.now(), Ordering::Relaxed);
+        let target = self.inner.log.registrations_version(tenant).await?;
+        if self.catch_up(tenant, &loaded, target).await? { Ok(Some(loaded)) } else { Ok(None) }
+    }
+
+    /// Brings `loaded` to `target` or beyond; false when it had to be dropped (a reload
+    /// is started).
+    async fn catch_up(&self, tenant: TenantId, loaded: &Arc<Loaded>, target: i64) -> Result<bool, RepoError> {
+        if loaded.version.load(Ordering::Acquire) >= target {
+            return Ok(true);
+        }
+        let _turn = loaded.catch_up.lock().await;
+        let since = loaded.version.load(Ordering::Acquire);
+        if since >= target {
+            return Ok(true);
+        }
+        self.inner.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
+        let changes =
+            match self.inner.log.registration_changes(tenant, since, self.inner.settings.catch_up_limit).await? {
+                // Every version after `since` up to `target` has records (the read began after
+                // `target` was read); none at all means they were pruned.
+                ChangesSince::Changes(c) if !c.is_empty() => c,
+                _ => {
+                    tracing::info!(tenant = tenant.0, since, target, "registrations index: too far behind; reloading");
+                    self.forget(tenant, loaded);
+                    self.load(tenant);
+                    return Ok(false);
+                }
+            };
+        let applied = {
+            let mut index = loaded.index.write().unwrap_or_else(PoisonError::into_inner);
+            let result = index.apply(&changes, target);
+            loaded.version.store(index.version(), Ordering::Release);
+            loaded.bytes.store(index.bytes(), Ordering::Relaxed);
+            loaded.rows.store(index.len(), Ordering::Relaxed);
+            result
+        };
+        if let Err(e) = applied {
+            tracing::error!(tenant = tenant.0, error = %e, "registrations index: inconsistent; reloading");
+            self.forget(tenant, loaded);
+            self.load(tenant);
+            return Ok(false);
+        }
+        self.evict_over_budget(tenant);
+        Ok(true)
+    }
+
+    /// Brings every loaded index up to date (after a change notice, or now and then), so
+    /// that requests rarely wait for a catch-up and no index falls behind the records kept.
+    pub async fn refresh(&self, tenant: Option<TenantId>) {
+        let loaded: Vec<(TenantId, Arc<Loaded>)> = self
+            .slots()
+            .iter()
+            .filter(|(t, _)| tenant.is_none_or(|only| only == **t))
+            .filter_map(|(t, s)| match s {
+                Slot::Ready(l) => Some((*t, l.clone())),
+                _ => None,
+            })
+            .collect();
+        for (t, l) in loaded {
+            let caught_up = async {
+                let target = self.inner.log.registrations_version(t).await?;
+                self.catch_up(t, &l, target).await
+            };
+            if let Err(e) = caught_up.await {
+                tracing::debug!(tenant = t.0, error = %e, "registrations index: refresh failed");
+            }
+        }
+    }
+
+    /// Answers from the tenant's current index, or from the fallback. Panels over many
+    /// rows are computed on a blocking thread.
+    pub(crate) async fn answer<T, C, F>(
+        &self,
+        tenant: TenantId,
+        span: (i64, i64),
+        compute: C,
+        fallback: F,
+    ) -> Result<T, RepoError>
+    where
+        T: Send + 'static,
+        C: FnOnce(&RegistrationIndex) -> T + Send + 'static,
+        F: Future<Output = Result<T, RepoError>>,
+    {
+        let Some(loaded) = self.current(tenant).await? else {
+            self.inner.counters.fallback_answers.fetch_add(1, Ordering::Relaxed);
+            return fallback.await;
+        };
+        self.inner.counters.index_answers.fetch_add(1, Ordering::Relaxed);
+        let rows = loaded.read().rows_between(span.0, span.1);
+        if rows < self.inner.settings.blocking_rows {
+            return Ok(compute(&loaded.read()));
+        }
+        tokio::task::spawn_blocking(move || compute(&loaded.read()))
+            .await
+            .map_err(|e| RepoError::Internal(format!("registrations index: a panel failed: {e}")))
+    }
+}
