@@ -333,3 +333,85 @@ async fn a_frozen_redis_never_serves_what_it_held_as_current() {
     assert!(n > 3, "only {n} writes were made");
     assert!(load.finish().await > 20, "the readers hardly ran");
 }
+
+const TIMELINE: &str =
+    "query($p: PeriodInput!) { registrations(period: $p) { total timeline(granularity: DAY) { buckets { total } } } }";
+
+/// Waits until the server reports its registrations index loaded for every tenant.
+async fn index_warm(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let m = server.metrics().await;
+        if m.contains("ottstats_index_tenants 1") && m.contains("ottstats_index_loading 0") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the index did not load:\n{m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics.lines().find_map(|l| l.strip_prefix(series).and_then(|r| r.trim().parse().ok())).unwrap_or(0.0)
+}
+
+/// Read-your-writes across processes, from their indexes: a registration written through
+/// one server is in the very next answer of the other while a third writer keeps
+/// registering users (backdated into random days), and every answer's timeline adds up
+/// to its total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_through_one_server_is_in_the_next_answer_of_the_other_while_a_writer_runs() {
+    let Some((db, redis, key)) = world().await else {
+        eprintln!("skipped: PostgreSQL and Redis are not configured");
+        return;
+    };
+    let (a, b) = (Server::start(&db.url, &redis), Server::start(&db.url, &redis));
+    index_warm(&a).await;
+    index_warm(&b).await;
+    let acked = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let sent = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (base, key) = (a.base.clone(), key.clone());
+        let (acked, sent, stop) = (acked.clone(), sent.clone(), stop.clone());
+        tokio::spawn(async move {
+            let client = client();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let day = 1 + n % 31;
+                let u = json!({ "id": format!("w{n}"), "name": "w", "registeredAt": format!("2026-01-{day:02}T12:00:00Z") });
+                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = json!({ "query": UPSERT, "variables": { "u": [u] } });
+                let r = client.post(format!("{base}/graphql")).bearer_auth(&key).json(&body).send().await;
+                let json: Value = r.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(json["data"]["upsertUsers"]["accepted"], 1, "{json:#}");
+                acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                n += 1;
+            }
+            n
+        })
+    };
+    let mine = 30;
+    for i in 0..mine {
+        let (writer_server, reader) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        writer_server.add_user(&key, i).await;
+        let at_least = acked.load(std::sync::atomic::Ordering::SeqCst) + i as i64 + 1;
+        let json = reader.post(&key, TIMELINE, json!({ "p": january() })).await;
+        let at_most = sent.load(std::sync::atomic::Ordering::SeqCst) + i as i64 + 1;
+        let r = &json["data"]["registrations"];
+        let total = r["total"].as_i64().unwrap_or(-1);
+        assert!((at_least..=at_most).contains(&total), "total {total} outside {at_least}..={at_most}");
+        let summed: i64 =
+            r["timeline"]["buckets"].as_array().map_or(0, |b| b.iter().filter_map(|x| x["total"].as_i64()).sum());
+        assert_eq!(summed, total, "the timeline does not add up to the total");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(written > 10, "the writer hardly ran: {written}");
+    for server in [&a, &b] {
+        assert_eq!(server.total(&key).await, written as i64 + mine as i64);
+        let m = server.metrics().await;
+        assert!(sample(&m, "ottstats_index_answers_total") >= mine as f64 / 2.0, "{m}");
+        assert_eq!(sample(&m, "ottstats_index_fallback_answers_total"), 0.0, "{m}");
+        assert_eq!(sample(&m, "ottstats_index_loads_total"), 1.0, "the index reloaded:\n{m}");
+    }
+}

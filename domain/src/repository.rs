@@ -91,3 +91,12 @@ pub trait RegistrationStatsRepository: Send + Sync {
 pub trait HealthCheck: Send + Sync {
     async fn ping(&self) -> Result<(), RepoError>;
 }
+
+/// Hands out repositories that answer every panel of one question from one state of the
+/// data, so that a request's total, timeline and shares always add up.
+#[async_trait]
+pub trait RegistrationViews: Send + Sync {
+    /// Answers about `tenant`, all from one state of its data at least as new as when this
+    /// call began.
+    async fn view(&self, tenant: TenantId) -> Result<std::sync::Arc<dyn RegistrationStatsRepository>, RepoError>;
+}

@@ -7,7 +7,6 @@
 //! older than the version read for it.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -51,7 +50,7 @@ pub struct EngineCounters {
     pub load_failures: AtomicU64,
     pub evictions: AtomicU64,
     pub catch_ups: AtomicU64,
-    /// Panels answered from an index, and from the fallback.
+    /// Questions (a request's panels together) answered from an index, and by the fallback.
     pub index_answers: AtomicU64,
     pub fallback_answers: AtomicU64,
 }
@@ -69,7 +68,10 @@ pub struct EngineStatus {
 
 /// One tenant's index and what the engine knows of it.
 pub(crate) struct Loaded {
-    pub(crate) index: RwLock<RegistrationIndex>,
+    /// The latest version, published whole: readers take the `Arc` and let go of the
+    /// lock at once, so a catch-up never waits for a panel and a question's panels all
+    /// read one version.
+    current: RwLock<Arc<RegistrationIndex>>,
     /// One catch-up at a time per tenant; others wait, then find it done.
     catch_up: tokio::sync::Mutex<()>,
     /// Mirrors `index.version()` without taking the lock.
@@ -86,15 +88,22 @@ impl Loaded {
             version: AtomicI64::new(index.version()),
             bytes: AtomicUsize::new(index.bytes()),
             rows: AtomicUsize::new(index.len()),
-            index: RwLock::new(index),
+            current: RwLock::new(Arc::new(index)),
             catch_up: tokio::sync::Mutex::new(()),
             last_used: AtomicU64::new(now),
         }
     }
 
-    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, RegistrationIndex> {
-        // The index is only changed by `apply`, which leaves it whole or has it dropped.
-        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn snapshot(&self) -> Arc<RegistrationIndex> {
+        // Only a pointer lives under the lock: it is always whole.
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn publish(&self, index: RegistrationIndex) {
+        self.version.store(index.version(), Ordering::Release);
+        self.bytes.store(index.bytes(), Ordering::Relaxed);
+        self.rows.store(index.len(), Ordering::Relaxed);
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(index);
     }
 }
 
@@ -356,14 +365,13 @@ impl Engine {
                     return Ok(false);
                 }
             };
-        let applied = {
-            let mut index = loaded.index.write().unwrap_or_else(PoisonError::into_inner);
-            let result = index.apply(&changes, target);
-            loaded.version.store(index.version(), Ordering::Release);
-            loaded.bytes.store(index.bytes(), Ordering::Relaxed);
-            loaded.rows.store(index.len(), Ordering::Relaxed);
-            result
-        };
+        // A copy shares every block; applying duplicates only the blocks it touches, and
+        // readers of the previous version keep theirs.
+        let mut next = RegistrationIndex::clone(&loaded.snapshot());
+        let applied = next.apply(&changes, target);
+        if applied.is_ok() {
+            loaded.publish(next);
+        }
         if let Err(e) = applied {
             tracing::error!(tenant = tenant.0, error = %e, "registrations index: inconsistent; reloading");
             self.forget(tenant, loaded);
@@ -397,31 +405,13 @@ impl Engine {
         }
     }
 
-    /// Answers from the tenant's current index, or from the fallback. Panels over many
-    /// rows are computed on a blocking thread.
-    pub(crate) async fn answer<T, C, F>(
-        &self,
-        tenant: TenantId,
-        span: (i64, i64),
-        compute: C,
-        fallback: F,
-    ) -> Result<T, RepoError>
-    where
-        T: Send + 'static,
-        C: FnOnce(&RegistrationIndex) -> T + Send + 'static,
-        F: Future<Output = Result<T, RepoError>>,
-    {
-        let Some(loaded) = self.current(tenant).await? else {
-            self.inner.counters.fallback_answers.fetch_add(1, Ordering::Relaxed);
-            return fallback.await;
-        };
-        self.inner.counters.index_answers.fetch_add(1, Ordering::Relaxed);
-        let rows = loaded.read().rows_between(span.0, span.1);
-        if rows < self.inner.settings.blocking_rows {
-            return Ok(compute(&loaded.read()));
-        }
-        tokio::task::spawn_blocking(move || compute(&loaded.read()))
-            .await
-            .map_err(|e| RepoError::Internal(format!("registrations index: a panel failed: {e}")))
+    /// The tenant's index at (at least) the version current when this call began, or
+    /// `None` while it loads.
+    pub(crate) async fn snapshot(&self, tenant: TenantId) -> Result<Option<Arc<RegistrationIndex>>, RepoError> {
+        let loaded = self.current(tenant).await?;
+        let counter =
+            if loaded.is_some() { &self.inner.counters.index_answers } else { &self.inner.counters.fallback_answers };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(loaded.map(|l| l.snapshot()))
     }
 }

@@ -1,6 +1,8 @@
 //! One tenant's registrations index: the rows, the place dictionary and the version of
 //! the data they hold; answers every registration panel exactly as the SQL path does.
 
+use std::sync::Arc;
+
 use ottstats_domain::country::Country;
 use ottstats_domain::gender::{Gender, GenderCounts};
 use ottstats_domain::geography::{GeoCount, GeoLevel, GeoPlace};
@@ -44,7 +46,7 @@ impl IndexBuilder {
     }
 
     pub fn finish(self, version: i64) -> RegistrationIndex {
-        RegistrationIndex { version, rows: Rows::build(self.rows), places: self.places }
+        RegistrationIndex { version, rows: Rows::build(self.rows), places: Arc::new(self.places) }
     }
 }
 
@@ -56,12 +58,13 @@ fn age_code(age: Option<u8>) -> u8 {
     age.filter(|a| *a != UNKNOWN_AGE).unwrap_or(UNKNOWN_AGE)
 }
 
-/// The registrations of one tenant at one version.
-#[derive(Debug, Default)]
+/// The registrations of one tenant at one version. A clone is cheap (it shares blocks
+/// and the dictionary), and changing it leaves the original as it was.
+#[derive(Debug, Default, Clone)]
 pub struct RegistrationIndex {
     version: i64,
     rows: Rows,
-    places: Places,
+    places: Arc<Places>,
 }
 
 impl RegistrationIndex {
@@ -93,10 +96,12 @@ impl RegistrationIndex {
     pub fn apply(&mut self, changes: &[RegistrationChange], version: i64) -> Result<(), Inconsistent> {
         for c in changes {
             let f = &c.facts;
-            let place = if c.added {
-                self.places.intern(f.country, f.state.as_deref(), f.city.as_deref())
-            } else {
-                self.places.code(f.country, f.state.as_deref(), f.city.as_deref())
+            let (country, state, city) = (f.country, f.state.as_deref(), f.city.as_deref());
+            let place = match self.places.code(country, state, city) {
+                Some(code) => Some(code),
+                // Only a new place copies the (shared) dictionary.
+                None if c.added => Arc::make_mut(&mut self.places).intern(country, state, city),
+                None => None,
             };
             let Some(place) = place else { return Err(Inconsistent { version: c.version }) };
             let row = Row { ts: f.registered_at_ms, gender: gender_code(f.gender), age: age_code(f.age), place };

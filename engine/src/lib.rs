@@ -12,7 +12,9 @@
 //! - [`rows`]: the sorted columns, in blocks so that live writes stay cheap;
 //! - [`index`]: one tenant's index and its panels;
 //! - [`engine`]: every tenant's index under one memory budget, catch-up, loads and
-//!   eviction, answering through [`ottstats_domain::repository::RegistrationStatsRepository`].
+//!   eviction;
+//! - [`view`]: one published version of an index, which answers every panel of a
+//!   question ([`ottstats_domain::repository::RegistrationViews`]).
 //!
 //! No IO happens here: the engine reads through [`ottstats_domain::registration_log::RegistrationLog`].
 
@@ -22,6 +24,7 @@ pub mod index;
 pub mod places;
 mod repository;
 pub mod rows;
+pub mod view;
 
 pub use engine::{Engine, EngineCounters, EngineSettings, EngineStatus, WeakEngine};
 pub use index::{Inconsistent, IndexBuilder, RegistrationIndex};

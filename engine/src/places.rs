@@ -15,7 +15,7 @@ pub struct Place {
 }
 
 /// Interns places; codes are dense, from 0, and never reused while the index lives.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Places {
     entries: Vec<Place>,
     codes: HashMap<Place, u32>,

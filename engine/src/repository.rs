@@ -1,5 +1,6 @@
 //! The engine answers the registration panels through the same trait as the SQL path,
-//! so the use cases do not know which one answered.
+//! so the use cases do not know which one answered. Each call here takes a view of its
+//! own; a request's panels share one through [`RegistrationViews`].
 
 use async_trait::async_trait;
 use ottstats_domain::RepoError;
@@ -9,13 +10,15 @@ use ottstats_domain::geography::{GeoCount, GeoLevel};
 use ottstats_domain::granularity::Bucket;
 use ottstats_domain::period::Period;
 use ottstats_domain::registration_filter::RegistrationFilter;
-use ottstats_domain::repository::RegistrationStatsRepository;
+use ottstats_domain::repository::{RegistrationStatsRepository, RegistrationViews};
 use ottstats_domain::tenant::TenantId;
 
 use crate::engine::Engine;
 
-fn span(p: &Period) -> (i64, i64) {
-    (p.from().timestamp_millis(), p.to().timestamp_millis())
+macro_rules! through_a_view {
+    ($self:ident, $tenant:ident, $call:ident($($arg:expr),*)) => {
+        $self.view($tenant).await?.$call($tenant, $($arg),*).await
+    };
 }
 
 #[async_trait]
@@ -26,9 +29,7 @@ impl RegistrationStatsRepository for Engine {
         period: &Period,
         filter: &RegistrationFilter,
     ) -> Result<GenderCounts, RepoError> {
-        let (p, f) = (*period, filter.clone());
-        let fallback = self.inner.fallback.count_by_gender(tenant, period, filter);
-        self.answer(tenant, span(period), move |i| i.count_by_gender(&p, &f), fallback).await
+        through_a_view!(self, tenant, count_by_gender(period, filter))
     }
 
     async fn count_by_bucket(
@@ -37,13 +38,7 @@ impl RegistrationStatsRepository for Engine {
         buckets: &[Bucket],
         filter: &RegistrationFilter,
     ) -> Result<Vec<GenderCounts>, RepoError> {
-        let whole = match (buckets.first(), buckets.last()) {
-            (Some(a), Some(b)) => (a.start.timestamp_millis(), b.end.timestamp_millis()),
-            _ => return Ok(Vec::new()),
-        };
-        let (b, f) = (buckets.to_vec(), filter.clone());
-        let fallback = self.inner.fallback.count_by_bucket(tenant, buckets, filter);
-        self.answer(tenant, whole, move |i| i.count_by_bucket(&b, &f), fallback).await
+        through_a_view!(self, tenant, count_by_bucket(buckets, filter))
     }
 
     async fn count_by_age(
@@ -52,9 +47,7 @@ impl RegistrationStatsRepository for Engine {
         period: &Period,
         filter: &RegistrationFilter,
     ) -> Result<Vec<(Option<u8>, u64)>, RepoError> {
-        let (p, f) = (*period, filter.clone());
-        let fallback = self.inner.fallback.count_by_age(tenant, period, filter);
-        self.answer(tenant, span(period), move |i| i.count_by_age(&p, &f), fallback).await
+        through_a_view!(self, tenant, count_by_age(period, filter))
     }
 
     async fn count_by_place(
@@ -65,8 +58,6 @@ impl RegistrationStatsRepository for Engine {
         level: GeoLevel,
         home: Country,
     ) -> Result<Vec<GeoCount>, RepoError> {
-        let (p, f) = (*period, filter.clone());
-        let fallback = self.inner.fallback.count_by_place(tenant, period, filter, level, home);
-        self.answer(tenant, span(period), move |i| i.count_by_place(&p, &f, level, home), fallback).await
+        through_a_view!(self, tenant, count_by_place(period, filter, level, home))
     }
 }

@@ -2,6 +2,12 @@
 //! code) in blocks of a few thousand rows, sorted by instant. A period is a contiguous
 //! run of rows, found by binary search; an insert or a removal moves at most one block's
 //! worth of memory, so a live write costs microseconds even at ten million rows.
+//!
+//! Blocks are shared between copies (`Arc`): a copy costs a pointer per block, and a
+//! change to a copy duplicates only the block it touches. That is what lets the engine
+//! publish a new version while requests still read the previous one.
+
+use std::sync::Arc;
 
 /// Rows per block when the index is built; a block splits in two past twice this.
 pub const BLOCK_ROWS: usize = 4096;
@@ -31,7 +37,7 @@ pub struct Slice<'a> {
     pub place: &'a [u32],
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Block {
     ts: Vec<i64>,
     gender: Vec<u8>,
@@ -115,9 +121,9 @@ impl Block {
 }
 
 /// Every row of one tenant, sorted by instant. Blocks are never empty.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Rows {
-    blocks: Vec<Block>,
+    blocks: Vec<Arc<Block>>,
     len: usize,
 }
 
@@ -131,7 +137,7 @@ impl Rows {
             .map(|chunk| {
                 let mut b = Block::with_capacity(chunk.len());
                 chunk.iter().for_each(|r| b.push(*r));
-                b
+                Arc::new(b)
             })
             .collect();
         Rows { blocks, len }
@@ -145,25 +151,26 @@ impl Rows {
         self.len == 0
     }
 
-    /// Heap bytes held by the columns.
+    /// Heap bytes held by the columns (blocks shared with another copy counted here too).
     pub fn bytes(&self) -> usize {
-        self.blocks.iter().map(Block::bytes).sum::<usize>() + self.blocks.capacity() * std::mem::size_of::<Block>()
+        self.blocks.iter().map(|b| b.bytes() + std::mem::size_of::<Block>()).sum::<usize>()
+            + self.blocks.capacity() * std::mem::size_of::<Arc<Block>>()
     }
 
     /// Adds a row after any rows of the same instant.
     pub fn insert(&mut self, r: Row) {
         if self.blocks.is_empty() {
-            self.blocks.push(Block::with_capacity(16));
+            self.blocks.push(Arc::new(Block::with_capacity(16)));
         }
         // The last block starting at or before the instant (the first block otherwise).
         let i = self.blocks.partition_point(|b| b.first() <= r.ts).saturating_sub(1);
-        let block = &mut self.blocks[i];
+        let block = Arc::make_mut(&mut self.blocks[i]);
         let at = block.ts.partition_point(|t| *t <= r.ts);
         block.insert(at, r);
         if block.ts.len() > SPLIT_AT {
             let mid = block.ts.len() / 2;
             let tail = block.split_off(mid);
-            self.blocks.insert(i + 1, tail);
+            self.blocks.insert(i + 1, Arc::new(tail));
         }
         self.len += 1;
     }
@@ -171,7 +178,7 @@ impl Rows {
     /// Removes one row equal to `r`; false when there is none.
     pub fn remove(&mut self, r: Row) -> bool {
         let mut i = self.blocks.partition_point(|b| b.last() < r.ts);
-        while let Some(block) = self.blocks.get_mut(i) {
+        while let Some(block) = self.blocks.get(i) {
             if block.first() > r.ts {
                 break;
             }
@@ -180,6 +187,7 @@ impl Rows {
             let found =
                 (lo..hi).find(|&j| block.gender[j] == r.gender && block.age[j] == r.age && block.place[j] == r.place);
             if let Some(j) = found {
+                let block = Arc::make_mut(&mut self.blocks[i]);
                 block.remove(j);
                 if block.ts.is_empty() {
                     self.blocks.remove(i);
@@ -261,6 +269,16 @@ mod tests {
                 assert!(rows.remove(r));
             }
         }
+        // A copy taken before more changes keeps what it saw.
+        let before: Vec<Row> = rows.iter().collect();
+        let copy = rows.clone();
+        rows.insert(row(1, 0));
+        assert!(rows.remove(row(1, 0)));
+        if let Some(r) = before.first() {
+            assert!(rows.remove(*r));
+            rows.insert(*r);
+        }
+        assert_eq!(copy.iter().collect::<Vec<_>>(), before);
         model.sort_by_key(|r| (r.ts, r.gender));
         let mut got: Vec<Row> = rows.iter().collect();
         got.sort_by_key(|r| (r.ts, r.gender));

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use async_graphql::SDLExportOptions;
 use async_graphql::{Context, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
 use ottstats_domain::activity_repository::ActivityRepository;
-use ottstats_domain::repository::{HealthCheck, RegistrationStatsRepository, TenantRepository, UserRepository};
+use ottstats_domain::repository::{HealthCheck, RegistrationViews, TenantRepository, UserRepository};
 use ottstats_domain::tenant::Tenant;
 use ottstats_engine::{Engine, EngineSettings};
 use ottstats_persistence::{CachedStore, ChangeFeed, RedisLink, ResponseCache, Store};
@@ -43,7 +43,8 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 pub struct Services {
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
-    pub registrations: Arc<dyn RegistrationStatsRepository>,
+    /// Registration panels: one view of the data per question (the index, or SQL).
+    pub registrations: Arc<dyn RegistrationViews>,
     pub activity: Arc<dyn ActivityRepository>,
     pub health: Arc<dyn HealthCheck>,
     /// Announces committed writes to live subscriptions.

@@ -7,6 +7,9 @@ use ottstats_domain::period::Period;
 use ottstats_domain::registration_filter::RegistrationFilter;
 use ottstats_domain::registration_stats::{self as stats, RegistrationQuery};
 use ottstats_domain::timeline::TimelineBucket as DomainBucket;
+use std::sync::Arc;
+
+use ottstats_domain::repository::RegistrationStatsRepository;
 use tokio::sync::OnceCell;
 
 use super::enums::{GenderValue, GeoLevelValue, GranularityValue};
@@ -69,6 +72,9 @@ pub struct AgeRangeInput {
 /// panel; ask only for the ones you show.
 pub struct RegistrationStats {
     query: RegistrationQuery,
+    /// What every panel of this question is answered from: one version of the data, so
+    /// that the total, the timeline and the shares add up.
+    view: OnceCell<Arc<dyn RegistrationStatsRepository>>,
     /// `total` and `byGender` share one count.
     genders: OnceCell<GenderCounts>,
 }
@@ -84,16 +90,32 @@ impl RegistrationStats {
         let period = period.parse(tenant.time_zone, "period")?;
         let filter = filter.map(|f| f.parse()).transpose()?.unwrap_or_default();
         tc.reads.record(ottstats_persistence::versions::REGISTRATIONS);
-        Ok(RegistrationStats { query: RegistrationQuery { tenant, period, filter }, genders: OnceCell::new() })
+        Ok(RegistrationStats::new(RegistrationQuery { tenant, period, filter }))
+    }
+
+    fn new(query: RegistrationQuery) -> RegistrationStats {
+        RegistrationStats { query, view: OnceCell::new(), genders: OnceCell::new() }
     }
 
     /// The same question, to be answered afresh.
     pub fn fresh(&self) -> RegistrationStats {
-        RegistrationStats { query: self.query.clone(), genders: OnceCell::new() }
+        RegistrationStats::new(self.query.clone())
+    }
+
+    /// The view this question's panels share, taken by the first panel asked.
+    async fn repo(&self, ctx: &Context<'_>) -> GqlResult<&dyn RegistrationStatsRepository> {
+        let views = services(ctx)?.registrations.as_ref();
+        let view = self
+            .view
+            .get_or_try_init(|| async {
+                views.view(self.query.tenant.id).await.map_err(|e| ApiError::Repo(e).extend())
+            })
+            .await?;
+        Ok(view.as_ref())
     }
 
     async fn gender_counts(&self, ctx: &Context<'_>) -> GqlResult<&GenderCounts> {
-        let repo = services(ctx)?.registrations.as_ref();
+        let repo = self.repo(ctx).await?;
         self.genders.get_or_try_init(|| async { domain(stats::gender_counts(repo, &self.query).await) }).await
     }
 
@@ -135,7 +157,7 @@ impl RegistrationStats {
         ctx: &Context<'_>,
         #[graphql(default_with = "GranularityValue::Day", desc = "Bucket width.")] granularity: GranularityValue,
     ) -> GqlResult<RegistrationTimeline> {
-        let repo = services(ctx)?.registrations.as_ref();
+        let repo = self.repo(ctx).await?;
         let timeline = domain(stats::timeline(repo, &self.query, granularity.into()).await)?;
         Ok(RegistrationTimeline {
             peak: timeline.peak_bucket().map(|b| self.bucket(b)),
@@ -169,7 +191,7 @@ impl RegistrationStats {
                 AgeRanges::parse(&raw).map_err(|e| ApiError::Input(e).extend())?
             }
         };
-        let repo = services(ctx)?.registrations.as_ref();
+        let repo = self.repo(ctx).await?;
         let rows = domain(stats::age_shares(repo, &self.query, &ranges).await)?;
         Ok(rows
             .into_iter()
@@ -189,7 +211,7 @@ impl RegistrationStats {
         ctx: &Context<'_>,
         #[graphql(desc = "How finely to break down.")] level: GeoLevelValue,
     ) -> GqlResult<Vec<GeoShare>> {
-        let repo = services(ctx)?.registrations.as_ref();
+        let repo = self.repo(ctx).await?;
         let rows = domain(stats::geography(repo, &self.query, level.into()).await)?;
         Ok(rows
             .into_iter()
