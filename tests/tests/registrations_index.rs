@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+use ottstats_api::graphql::Services;
 use ottstats_domain::age::{AgeRanges, AgeShare};
 use ottstats_domain::gender::{Gender, GenderCounts};
 use ottstats_domain::geography::{GeoLevel, GeoShare};
@@ -17,7 +18,7 @@ use ottstats_domain::repository::RegistrationStatsRepository;
 use ottstats_domain::tenant::Tenant;
 use ottstats_domain::timeline::Timeline;
 use ottstats_domain::user::{RegisteredUser, UserDraft};
-use ottstats_tests::{Env, on_each_backend};
+use ottstats_tests::{EngineSettings, Env, on_each_backend};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -256,4 +257,145 @@ async fn reloaded_index_agrees_with_the_caught_up_one(env: Env) {
     assert_eq!(env.services.engine.loaded_version(tenant.id), second.engine.loaded_version(tenant.id));
 }
 
-on_each_backend!(index_agrees_with_sql, reloaded_index_agrees_with_the_caught_up_one);
+/// Waits until `services`' index of `tenant` is loaded.
+async fn loaded(services: &Services, tenant: &Tenant) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = services.engine.loaded_version(tenant.id) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "the index never loaded");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+fn count(services: &Services, which: fn(&ottstats_engine::EngineCounters) -> &std::sync::atomic::AtomicU64) -> u64 {
+    which(services.engine.counters()).load(Ordering::Relaxed)
+}
+
+async fn totals_agree(services: &Services, env: &Env, tenant: &Tenant) {
+    let period = Period::new(
+        "2025-01-01T00:00:00Z".parse().unwrap_or_else(|e| panic!("{e}")),
+        "2027-01-01T00:00:00Z".parse().unwrap_or_else(|e| panic!("{e}")),
+        tenant.time_zone,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let q = RegistrationQuery { tenant: tenant.clone(), period, filter: RegistrationFilter::default() };
+    let a = stats::geography(&services.engine, &q, GeoLevel::City).await.unwrap_or_else(|e| panic!("{e}"));
+    let b = stats::geography(&env.db.store, &q, GeoLevel::City).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a, b);
+}
+
+/// Under a budget that holds one tenant's index, loading another evicts the least
+/// recently used; the evicted tenant's next question is answered by SQL, exactly, and
+/// loads its index again (evicting the other).
+async fn the_least_recently_used_index_makes_room(env: Env) {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (a, _) = env.tenant("A", "CL", ZONES[0]).await;
+    let (b, _) = env.tenant("B", "CL", ZONES[1]).await;
+    for t in [&a, &b] {
+        let users: Vec<RegisteredUser> = (0..300).map(|i| random_user(&mut rng, &format!("u{i}"))).collect();
+        upsert(&env, t, &users).await;
+    }
+    let probe = Services::new(env.db.store.clone(), None, EngineSettings::default());
+    loaded_now(&probe, &a).await;
+    let one = probe.engine.status().bytes;
+    assert!(one > 300 * 14, "an index of 300 users holds {one} bytes");
+
+    let services = Services::new(
+        env.db.store.clone(),
+        None,
+        EngineSettings { memory_budget: one * 3 / 2, ..EngineSettings::default() },
+    );
+    loaded_now(&services, &a).await;
+    loaded_now(&services, &b).await;
+    let status = services.engine.status();
+    assert_eq!((status.tenants, count(&services, |c| &c.evictions)), (1, 1), "{status:?}");
+    assert!(status.bytes <= status.budget);
+    assert!(services.engine.loaded_version(a.id).is_none(), "A was used least recently");
+
+    let fallbacks = count(&services, |c| &c.fallback_answers);
+    totals_agree(&services, &env, &a).await;
+    assert_eq!(count(&services, |c| &c.fallback_answers), fallbacks + 1, "answered by SQL while A reloads");
+    loaded(&services, &a).await;
+    assert_eq!(count(&services, |c| &c.evictions), 2);
+    assert!(services.engine.loaded_version(b.id).is_none());
+    totals_agree(&services, &env, &a).await;
+    assert_eq!(count(&services, |c| &c.fallback_answers), fallbacks + 1, "answered by A's index");
+}
+
+async fn loaded_now(services: &Services, tenant: &Tenant) {
+    if let Some(load) = services.engine.load(tenant.id) {
+        load.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// An index further behind than the records it may read at once reloads (answering from
+/// SQL meanwhile) rather than catching up record by record.
+async fn an_index_too_far_behind_reloads(env: Env) {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let (t, _) = env.tenant("T", "CL", ZONES[2]).await;
+    let users: Vec<RegisteredUser> = (0..50).map(|i| random_user(&mut rng, &format!("u{i}"))).collect();
+    upsert(&env, &t, &users).await;
+    let settings = EngineSettings { catch_up_limit: 10, ..EngineSettings::default() };
+    let services = Services::new(env.db.store.clone(), None, settings);
+    loaded_now(&services, &t).await;
+    let first = services.engine.loaded_version(t.id);
+    let more: Vec<RegisteredUser> = (0..30).map(|i| random_user(&mut rng, &format!("m{i}"))).collect();
+    env.services.users.upsert_users(t.id, &more).await.unwrap_or_else(|e| panic!("{e}"));
+    totals_agree(&services, &env, &t).await;
+    assert_eq!(count(&services, |c| &c.fallback_answers), 1, "answered by SQL while reloading");
+    let reloaded = loaded(&services, &t).await;
+    assert!(first.is_some_and(|f| reloaded > f), "{first:?} -> {reloaded}");
+    assert_eq!(count(&services, |c| &c.loads), 2);
+    totals_agree(&services, &env, &t).await;
+    assert_eq!(count(&services, |c| &c.fallback_answers), 1);
+    // A few changes are caught up, not reloaded.
+    let few: Vec<RegisteredUser> = (0..3).map(|i| random_user(&mut rng, &format!("f{i}"))).collect();
+    env.services.users.upsert_users(t.id, &few).await.unwrap_or_else(|e| panic!("{e}"));
+    totals_agree(&services, &env, &t).await;
+    assert_eq!(count(&services, |c| &c.loads), 2);
+}
+
+/// Change records pruned from under an index (all of them, or one version in the middle)
+/// make it reload instead of missing a change.
+async fn pruned_records_make_the_index_reload(env: Env) {
+    use sea_orm::ConnectionTrait;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (t, _) = env.tenant("T", "CL", ZONES[0]).await;
+    let db = env.db.store.connection().clone();
+    let delete = |sql: String| {
+        let db = db.clone();
+        async move { db.execute_unprepared(&sql).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    let write = |id: &str, rng: &mut ChaCha8Rng| random_user(rng, id);
+    upsert(&env, &t, &[write("a", &mut rng), write("b", &mut rng)]).await;
+    // A process of its own, which hears of no write: its index moves only when asked.
+    let store = env.db.store.clone().with_change_feed(ottstats_persistence::ChangeFeed::local());
+    let services = Services::new(store, None, EngineSettings::default());
+    loaded_now(&services, &t).await;
+
+    upsert(&env, &t, &[write("c", &mut rng)]).await;
+    delete("DELETE FROM registration_changes".into()).await;
+    totals_agree(&services, &env, &t).await;
+    assert_eq!(count(&services, |c| &c.fallback_answers), 1, "nothing to catch up from: reload");
+    let v = loaded(&services, &t).await;
+    assert_eq!(count(&services, |c| &c.loads), 2);
+
+    upsert(&env, &t, &[write("d", &mut rng)]).await;
+    upsert(&env, &t, &[write("e", &mut rng)]).await;
+    delete(format!("DELETE FROM registration_changes WHERE version = {}", v + 1)).await;
+    totals_agree(&services, &env, &t).await;
+    assert_eq!(count(&services, |c| &c.fallback_answers), 2, "a hole in the records: reload");
+    loaded(&services, &t).await;
+    totals_agree(&services, &env, &t).await;
+    assert_eq!(count(&services, |c| &c.loads), 3);
+}
+
+on_each_backend!(
+    pruned_records_make_the_index_reload,
+    index_agrees_with_sql,
+    reloaded_index_agrees_with_the_caught_up_one,
+    the_least_recently_used_index_makes_room,
+    an_index_too_far_behind_reloads,
+);
