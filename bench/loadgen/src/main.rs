@@ -9,6 +9,7 @@ mod mixed;
 mod stats;
 mod subscribers;
 mod users;
+mod ws;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -6,22 +6,20 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use crate::client::Api;
 use crate::fresh::report;
 use crate::stats::{Summary, ms};
 use crate::users::{self, UserFactory};
+use crate::ws::{Event, subscriber};
 use crate::{Common, Outcome};
 
-const SUBSCRIPTION: &str = "subscription($period: PeriodInput!) { liveRegistrations(period: $period) \
-     { total timeline(granularity: DAY) { peak { start total } } byGender { gender count } } }";
+/// The pause between the last first push and the first write: the server pushes at most
+/// once a second, so a write right after the first pushes would wait for that window.
+const SETTLE: Duration = Duration::from_millis(1500);
 
 /// Linux's USER_HZ (`sysconf(_SC_CLK_TCK)`), the unit of /proc/PID/stat times: 100 on
 /// every mainstream architecture, hardcoded rather than calling libc.
@@ -34,19 +32,6 @@ pub struct Options {
     pub server_pid: Option<u32>,
     pub initial_timeout: Duration,
     pub push_timeout: Duration,
-}
-
-enum Event {
-    /// A `next` of subscriber `sub` showing `total`, received at `at`.
-    Total {
-        sub: usize,
-        at: Instant,
-        total: i64,
-    },
-    Failed {
-        sub: usize,
-        why: String,
-    },
 }
 
 pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, String> {
@@ -77,10 +62,11 @@ pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, S
 
     // Every subscriber's first push.
     let mut initial: Vec<Option<i64>> = vec![None; o.count];
+    let mut alive = vec![true; o.count];
     let mut first_push = Vec::new();
-    let mut sub_errors = 0u64;
+    let (mut setup_failures, mut sub_errors) = (0u64, 0u64);
     let setup_deadline = tokio::time::Instant::now() + o.initial_timeout;
-    while first_push.len() + (sub_errors as usize) < o.count {
+    while first_push.len() + (setup_failures as usize) < o.count {
         tokio::select! {
             ev = rx.recv() => match ev {
                 Some(Event::Total { sub, at, total }) if initial[sub].is_none() => {
@@ -89,8 +75,9 @@ pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, S
                 }
                 Some(Event::Total { .. }) => {}
                 Some(Event::Failed { sub, why }) => {
-                    sub_errors += 1;
-                    report(sub_errors, &format!("subscriber {sub}: {why}"));
+                    alive[sub] = false;
+                    if initial[sub].is_none() { setup_failures += 1 } else { sub_errors += 1 }
+                    report(setup_failures + sub_errors, &format!("subscriber {sub}: {why}"));
                 }
                 None => break,
             },
@@ -99,23 +86,25 @@ pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, S
     }
     let ready = first_push.len();
     let setup = Summary::of(first_push);
-    println!("{ready} of {} subscribed; first push after {}", o.count, setup.human());
+    println!("{ready} of {} subscribed; first push after {}; writing in {SETTLE:?}", o.count, setup.human());
     if ready == 0 {
         let _ = stop.send(true);
         return Err("no subscriber received its first push".into());
     }
-    let unready = (o.count - ready) as u64;
     // Subscribers neither ready nor failed: their first push did not come in time.
-    let timed_out = unready - sub_errors;
+    let timed_out = (o.count - ready) as u64 - setup_failures;
+    for (sub, init) in initial.iter().enumerate() {
+        alive[sub] &= init.is_some();
+    }
 
-    // The write phase.
+    // The write phase, once the first pushes' once-a-second window has passed.
+    tokio::time::sleep(SETTLE).await;
     let cpu_before = o.server_pid.map(cpu_seconds).transpose()?;
     let phase_start = Instant::now();
     let factory = UserFactory::new(prefix, users::now_ms() as u64);
     let mut writer = tokio::spawn(write_now(api, factory, o.writes, o.write_every));
     let mut seen: Vec<Vec<Option<Instant>>> = vec![vec![None; o.writes]; o.count];
     let mut reached = vec![0usize; o.count];
-    let mut alive: Vec<bool> = initial.iter().map(Option::is_some).collect();
     let (mut pushes, mut written): (u64, Option<Vec<Option<Instant>>>) = (0, None);
     let mut deadline = tokio::time::Instant::now() + Duration::from_secs(86_400);
     loop {
@@ -137,7 +126,7 @@ pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, S
                 Some(Event::Failed { sub, why }) => {
                     if std::mem::take(&mut alive[sub]) {
                         sub_errors += 1;
-                        report(sub_errors, &format!("subscriber {sub}: {why}"));
+                        report(setup_failures + sub_errors, &format!("subscriber {sub}: {why}"));
                     }
                 }
                 None => break,
@@ -173,24 +162,28 @@ pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, S
     println!("push latency over {} (subscriber, write) pairs: {}", s.count, s.human());
     println!("pushes received during the writes: {pushes}; missing pushes: {missing}");
     println!(
-        "errors: {write_errors} writes, {sub_errors} subscriber failures, {timed_out} first pushes later than {:?}",
+        "errors: {write_errors} writes, {} subscriber failures, {timed_out} first pushes later than {:?}",
+        setup_failures + sub_errors,
         o.initial_timeout
     );
     let mut cpu = String::new();
     if let (Some(a), Some(b), Some(pid)) = (cpu_before, cpu_after, o.server_pid) {
         let used = b - a;
+        // The name shows a wrong pid (a shell wrapping the server uses no CPU).
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         println!(
-            "server (pid {pid}) CPU over the {phase:.1} s write phase: {used:.2} s = {:.1}%",
+            "server (pid {pid}, {}) CPU over the {phase:.1} s write phase: {used:.2} s = {:.1}%",
+            name.trim(),
             100.0 * used / phase
         );
         cpu = format!(" server_cpu_s={used:.2} server_cpu_pct={:.1}", 100.0 * used / phase);
     }
     Ok(Outcome {
-        errors: write_errors + sub_errors + timed_out + missing,
+        errors: write_errors + setup_failures + sub_errors + timed_out + missing,
         bench: format!(
             "mode=subscribers subscribers={} ready={ready} writes={} write_every_ms={} pairs={} pushes={pushes} \
              missing={missing} {} first_push_p50_ms={} first_push_max_ms={} write_errors={write_errors} \
-             subscriber_errors={sub_errors} setup_timeouts={timed_out} phase_s={phase:.1}{cpu}",
+             subscriber_errors={} setup_timeouts={timed_out} phase_s={phase:.1}{cpu}",
             o.count,
             o.writes,
             o.write_every.as_millis(),
@@ -198,6 +191,7 @@ pub async fn run(common: &Common, prefix: &str, o: Options) -> Result<Outcome, S
             s.bench(""),
             ms(setup.p50),
             ms(setup.max),
+            setup_failures + sub_errors,
         ),
     })
 }
@@ -220,80 +214,6 @@ async fn write_now(api: Api, mut users: UserFactory, writes: usize, every: Durat
         }
     }
     out
-}
-
-/// One socket: `connection_init` with the key, one subscription, then every `next`'s
-/// total to `events` until `stop` (answering pings); a failure ends it.
-async fn subscriber(
-    sub: usize,
-    (url, key): (String, String),
-    period: Value,
-    events: mpsc::UnboundedSender<Event>,
-    mut stop: watch::Receiver<bool>,
-) {
-    if let Err(why) = subscribe(sub, &url, &key, period, &events, &mut stop).await {
-        let _ = events.send(Event::Failed { sub, why });
-    }
-}
-
-async fn subscribe(
-    sub: usize,
-    url: &str,
-    key: &str,
-    period: Value,
-    events: &mpsc::UnboundedSender<Event>,
-    stop: &mut watch::Receiver<bool>,
-) -> Result<(), String> {
-    let mut request = url.into_client_request().map_err(|e| format!("bad URL {url}: {e}"))?;
-    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| format!("connect: {e}"))?;
-    let send = |v: Value| Message::text(v.to_string());
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } });
-    ws.send(send(init)).await.map_err(|e| format!("send: {e}"))?;
-    let mut acked = false;
-    loop {
-        let message = tokio::select! {
-            m = ws.next() => m,
-            _ = stop.changed() => {
-                let _ = ws.send(send(json!({ "id": "1", "type": "complete" }))).await;
-                let _ = ws.close(None).await;
-                return Ok(());
-            }
-        };
-        let text = match message {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Close(frame))) => {
-                return Err(frame.map_or("closed".to_owned(), |f| format!("closed {} {}", u16::from(f.code), f.reason)));
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(format!("socket: {e}")),
-            None => return Err("the socket ended".into()),
-        };
-        let at = Instant::now();
-        let m: Value = serde_json::from_str(text.as_str()).map_err(|e| format!("not JSON: {e}"))?;
-        match m["type"].as_str().unwrap_or("") {
-            "connection_ack" if !acked => {
-                acked = true;
-                let payload = json!({ "query": SUBSCRIPTION, "variables": { "period": period } });
-                ws.send(send(json!({ "id": "1", "type": "subscribe", "payload": payload })))
-                    .await
-                    .map_err(|e| format!("send: {e}"))?;
-            }
-            "ping" => ws.send(send(json!({ "type": "pong" }))).await.map_err(|e| format!("send: {e}"))?,
-            "next" => {
-                if let Some(errors) = m["payload"].get("errors") {
-                    return Err(format!("errors in a push: {errors}"));
-                }
-                let total = m["payload"]["data"]["liveRegistrations"]["total"]
-                    .as_i64()
-                    .ok_or_else(|| format!("a push without liveRegistrations.total: {m}"))?;
-                let _ = events.send(Event::Total { sub, at, total });
-            }
-            "error" => return Err(format!("subscription refused: {}", m["payload"])),
-            "complete" => return Err("the server completed the subscription".into()),
-            _ => {}
-        }
-    }
 }
 
 /// utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat).
