@@ -44,6 +44,7 @@ impl RegisteredUser {
     /// Validates a draft as of `now`; errors name the field (`id`, `birthDate`, …).
     pub fn from_draft(draft: &UserDraft, now: DateTime<Utc>) -> Result<RegisteredUser, InputError> {
         let id = validate_id(&draft.id, "id")?;
+        storable(&draft.name, "name")?;
         let name = draft.name.trim().to_owned();
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(InputError::new("name", format!("is longer than {MAX_NAME_CHARS} characters")));
@@ -82,8 +83,18 @@ impl RegisteredUser {
     }
 }
 
+/// Text from a client as the stores can keep it: PostgreSQL cannot store a NUL
+/// character, so one is bad input naming its field rather than a failed batch.
+pub fn storable(text: &str, argument: &str) -> Result<(), InputError> {
+    match text.find('\0') {
+        Some(at) => Err(InputError::new(argument, format!("contains a NUL character (at byte {at})"))),
+        None => Ok(()),
+    }
+}
+
 /// An id of 1..=128 characters after trimming.
 pub fn validate_id(id: &str, argument: &str) -> Result<String, InputError> {
+    storable(id, argument)?;
     let t = id.trim();
     let n = t.chars().count();
     if n == 0 || n > MAX_ID_CHARS {
@@ -105,6 +116,9 @@ fn non_blank(s: &Option<String>) -> Option<&str> {
 }
 
 fn place(s: &Option<String>, argument: &str) -> Result<Option<String>, InputError> {
+    if let Some(text) = s {
+        storable(text, argument)?;
+    }
     match non_blank(s) {
         Some(p) if p.chars().count() > MAX_PLACE_CHARS => {
             Err(InputError::new(argument, format!("is longer than {MAX_PLACE_CHARS} characters")))
@@ -163,6 +177,9 @@ mod tests {
         check(|d| d.registered_at = "2026-03-01".into(), "registeredAt");
         check(|d| d.registered_at = "2026-06-03T00:00:00Z".into(), "registeredAt");
         check(|d| d.state = Some("s".repeat(129)), "state");
+        check(|d| d.id = "u\u{0}1".into(), "id");
+        check(|d| d.name = "A\u{0}na".into(), "name");
+        check(|d| d.city = Some("\u{0}".into()), "city");
     }
 
     #[test]

@@ -99,11 +99,14 @@ impl Loaded {
         self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// Swaps the new version in, then says so: whoever reads the new `version` finds
+    /// the new index published.
     fn publish(&self, index: RegistrationIndex) {
-        self.version.store(index.version(), Ordering::Release);
-        self.bytes.store(index.bytes(), Ordering::Relaxed);
-        self.rows.store(index.len(), Ordering::Relaxed);
+        let (version, bytes, rows) = (index.version(), index.bytes(), index.len());
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(index);
+        self.bytes.store(bytes, Ordering::Relaxed);
+        self.rows.store(rows, Ordering::Relaxed);
+        self.version.store(version, Ordering::Release);
     }
 }
 
@@ -323,7 +326,7 @@ impl Engine {
 
     /// The tenant's index brought up to at least the version current now, or `None`
     /// when it is not loaded (a load is started) or had to be dropped.
-    pub(crate) async fn current(&self, tenant: TenantId) -> Result<Option<Arc<Loaded>>, RepoError> {
+    pub(crate) async fn current(&self, tenant: TenantId) -> Result<Option<Arc<RegistrationIndex>>, RepoError> {
         if !self.enabled() {
             return Ok(None);
         }
@@ -338,7 +341,19 @@ impl Engine {
         };
         loaded.last_used.store(self.now(), Ordering::Relaxed);
         let target = self.inner.log.registrations_version(tenant).await?;
-        if self.catch_up(tenant, &loaded, target).await? { Ok(Some(loaded)) } else { Ok(None) }
+        for _ in 0..2 {
+            if !self.catch_up(tenant, &loaded, target).await? {
+                return Ok(None);
+            }
+            // Checked on the very version handed out: whatever another catch-up published
+            // meanwhile, no answer comes from an index older than `target`.
+            let snapshot = loaded.snapshot();
+            if snapshot.version() >= target {
+                return Ok(Some(snapshot));
+            }
+        }
+        tracing::error!(tenant = tenant.0, target, "registrations index: behind after catching up; answering from SQL");
+        Ok(None)
     }
 
     /// Brings `loaded` to `target` or beyond; false when it had to be dropped (a reload
@@ -412,6 +427,6 @@ impl Engine {
         let counter =
             if loaded.is_some() { &self.inner.counters.index_answers } else { &self.inner.counters.fallback_answers };
         counter.fetch_add(1, Ordering::Relaxed);
-        Ok(loaded.map(|l| l.snapshot()))
+        Ok(loaded)
     }
 }

@@ -48,6 +48,43 @@ fn lock_key(text: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+type Sessions = BTreeMap<SessionKey, Vec<EventAndStoredPlayback>>;
+
+/// What writing the touched sessions takes: the new events (with their playback), the
+/// stored events whose playback changed, and each session's summary.
+struct Derived {
+    inserts: Vec<player_event::ActiveModel>,
+    inserted_ms: HashMap<String, i64>,
+    updates: Vec<(String, i64)>,
+    summaries: Vec<playback_session::ActiveModel>,
+}
+
+/// Orders each session's events and derives playback and summaries from all of them.
+fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
+    let mut d =
+        Derived { inserts: Vec::new(), inserted_ms: HashMap::new(), updates: Vec::new(), summaries: Vec::new() };
+    for list in sessions.values() {
+        let mut list = list.clone();
+        list.sort_by(|a, b| event_order(&a.0, &b.0));
+        let (ordered, stored): (Vec<PlayerEvent>, Vec<Option<i64>>) = list.into_iter().unzip();
+        let ms = playback_ms(&ordered);
+        for ((e, stored_ms), ms) in ordered.iter().zip(&stored).zip(&ms) {
+            match stored_ms {
+                None => {
+                    d.inserts.push(event_row(tenant, e, *ms));
+                    d.inserted_ms.insert(e.id.clone(), *ms);
+                }
+                Some(old) if old != ms => d.updates.push((e.id.clone(), *ms)),
+                Some(_) => {}
+            }
+        }
+        if let Some(summary) = summarize(&ordered, &ms) {
+            d.summaries.push(session_row(tenant, &summary));
+        }
+    }
+    d
+}
+
 impl Store {
     /// Which of `ids` the tenant has stored in `table` already.
     async fn stored_ids(
@@ -111,7 +148,7 @@ impl Store {
         let duplicates = repeats + (ids.len() - new.len());
 
         // Every event of each touched session: those stored (with their playback) and the new.
-        let mut sessions: BTreeMap<SessionKey, Vec<EventAndStoredPlayback>> = BTreeMap::new();
+        let mut sessions: Sessions = BTreeMap::new();
         for e in &new {
             sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
         }
@@ -133,39 +170,42 @@ impl Store {
             }
         }
 
-        let mut inserts = Vec::with_capacity(new.len());
-        let mut updates: Vec<(String, i64)> = Vec::new();
-        let mut summaries = Vec::with_capacity(sessions.len());
-        for (_, mut list) in sessions {
-            list.sort_by(|a, b| event_order(&a.0, &b.0));
-            let (ordered, stored): (Vec<PlayerEvent>, Vec<Option<i64>>) = list.into_iter().unzip();
-            let ms = playback_ms(&ordered);
-            for ((e, stored_ms), ms) in ordered.iter().zip(&stored).zip(&ms) {
-                match stored_ms {
-                    None => inserts.push(event_row(tenant, e, *ms)),
-                    Some(old) if old != ms => updates.push((e.id.clone(), *ms)),
-                    Some(_) => {}
-                }
-            }
-            if let Some(summary) = summarize(&ordered, &ms) {
-                summaries.push(session_row(tenant, &summary));
-            }
-        }
-        let mut written = 0;
-        for chunk in inserts.chunks(CHUNK) {
+        let mut derived = derive(tenant, &sessions);
+        let mut inserted: HashSet<String> = HashSet::new();
+        for chunk in derived.inserts.chunks(CHUNK) {
             // A concurrent batch (locking other sessions) may have stored the same id since
-            // it was checked: it stays stored once, and counts as a duplicate here.
-            let result = player_event::Entity::insert_many(chunk.to_vec())
+            // it was checked: it stays stored once, with the session it came with, and
+            // counts as a duplicate here.
+            let keys = player_event::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
                     OnConflict::columns([player_event::Column::TenantId, player_event::Column::Id])
                         .do_nothing()
                         .to_owned(),
                 )
-                .exec_without_returning(&txn)
-                .await
-                .map_err(db_err)?;
-            written += usize::try_from(result).unwrap_or(0);
+                .exec_with_returning_keys(&txn)
+                .await;
+            match keys {
+                Ok(keys) => inserted.extend(keys.into_iter().map(|(_, id)| id)),
+                Err(sea_orm::DbErr::RecordNotInserted) => {}
+                Err(e) => return Err(db_err(e)),
+            }
         }
+        let written = inserted.len();
+        if written < derived.inserts.len() {
+            // Sessions are derived only from the events stored for them: drop the events
+            // another batch stored first, and derive the touched sessions again.
+            for list in sessions.values_mut() {
+                list.retain(|(e, stored)| stored.is_some() || inserted.contains(&e.id));
+                for (e, stored) in list.iter_mut() {
+                    if stored.is_none() {
+                        *stored = derived.inserted_ms.get(&e.id).copied();
+                    }
+                }
+            }
+            sessions.retain(|_, list| !list.is_empty());
+            derived = derive(tenant, &sessions);
+        }
+        let Derived { updates, summaries, .. } = derived;
         for (id, ms) in updates {
             player_event::Entity::update_many()
                 .col_expr(player_event::Column::PlaybackMs, Expr::value(ms))
@@ -194,7 +234,8 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         }
-        let users: BTreeSet<String> = new.iter().map(|e| crate::versions::activity(&e.user_id)).collect();
+        let users: BTreeSet<String> =
+            new.iter().filter(|e| inserted.contains(&e.id)).map(|e| crate::versions::activity(&e.user_id)).collect();
         self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
         Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
     }
@@ -210,12 +251,13 @@ impl Store {
         let stored = self.stored_ids(&txn, "logins", tenant, &ids).await?;
         let rows: Vec<login_entity::ActiveModel> =
             fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| login_row(tenant, l)).collect();
-        let written = rows.len();
         let users: BTreeSet<String> =
             fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| crate::versions::activity(&l.user_id)).collect();
+        let mut written = 0;
         for chunk in rows.chunks(CHUNK) {
-            // A concurrent batch may have stored the same id meanwhile: it stays stored once.
-            login_entity::Entity::insert_many(chunk.to_vec())
+            // A concurrent batch may have stored the same id meanwhile: it stays stored
+            // once, and counts as a duplicate here (only rows this statement stored count).
+            let stored_now = login_entity::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
                     OnConflict::columns([login_entity::Column::TenantId, login_entity::Column::Id])
                         .do_nothing()
@@ -224,6 +266,7 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await
                 .map_err(db_err)?;
+            written += usize::try_from(stored_now).unwrap_or(0);
         }
         self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
         Ok(RecordOutcome { written, duplicates: repeats + ids.len() - written })
@@ -239,6 +282,9 @@ impl Store {
         }
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await.map_err(db_err)?;
+        // Concurrent upserts of one tenant's contents take turns, so each compares with
+        // what the one before it stored and counts duplicates exactly.
+        crate::registration_log::lock_version(&txn, tenant, crate::versions::CONTENTS).await?;
         let mut ids: Vec<String> = contents.iter().map(|c| c.id.clone()).collect();
         ids.sort();
         ids.dedup();

@@ -29,27 +29,23 @@ const PRUNE_EVERY: i64 = 64;
 /// bound parameters).
 const CHUNK: usize = 500;
 
-/// Takes the tenant's registrations turn inside `txn` and returns the current version.
-/// Concurrent writers of one tenant's registrations wait here for each other, so each
-/// reads the users its predecessor committed and its records describe exactly the step
-/// from one version to the next. (The first statement writes, which on SQLite also takes
-/// the write lock at once rather than upgrading to it later.)
-pub(crate) async fn lock_version(txn: &DatabaseTransaction, tenant: TenantId) -> Result<i64, RepoError> {
+/// Takes the tenant's turn for `scope` inside `txn` and returns its current version.
+/// Concurrent writers of one tenant's scope wait here for each other, so each reads what
+/// its predecessor committed (and, for registrations, its records describe exactly the
+/// step from one version to the next). The first statement writes, which on SQLite also
+/// takes the write lock at once rather than upgrading to it later.
+pub(crate) async fn lock_version(txn: &DatabaseTransaction, tenant: TenantId, scope: &str) -> Result<i64, RepoError> {
     let backend = txn.get_database_backend();
     let mut insert = Sql::new("INSERT INTO data_versions (tenant_id, scope, version) VALUES (");
-    insert
-        .bind(tenant.0)
-        .push(", ")
-        .bind(versions::REGISTRATIONS)
-        .push(", 0) ON CONFLICT (tenant_id, scope) DO NOTHING");
+    insert.bind(tenant.0).push(", ").bind(scope).push(", 0) ON CONFLICT (tenant_id, scope) DO NOTHING");
     txn.execute_raw(insert.statement(backend)).await.map_err(db_err)?;
     let mut select = Sql::new("SELECT version FROM data_versions WHERE tenant_id = ");
-    select.bind(tenant.0).push(" AND scope = ").bind(versions::REGISTRATIONS);
+    select.bind(tenant.0).push(" AND scope = ").bind(scope);
     if backend == sea_orm::DbBackend::Postgres {
         select.push(" FOR UPDATE");
     }
     let row = txn.query_one_raw(select.statement(backend)).await.map_err(db_err)?;
-    let row = row.ok_or_else(|| RepoError::Internal("the registrations version row is missing".into()))?;
+    let row = row.ok_or_else(|| RepoError::Internal(format!("the {scope} version row is missing")))?;
     row.try_get::<i64>("", "version").map_err(|e| corrupt("data version", e))
 }
 

@@ -124,14 +124,27 @@ impl ResponseCache {
         hasher.update(tenant.0.to_be_bytes());
         hasher.update(request);
         let request = hex(&hasher.finalize());
-        let Some(manifest) = self.manifest(&request).await else {
-            self.misses.fetch_add(1, Ordering::Relaxed);
+        let manifest = match self.manifest(&request).await {
+            Some(known) => known,
             // The first of concurrent requests never seen before learns the manifest; the
-            // others wait for it (then render once between them, below).
-            return match self.render_turn(&format!("learn:{request}")) {
-                Ok(turn) => Ok((Lookup { request, snapshot: None, turn: Some(turn) }, None)),
-                Err(_) => Ok((Lookup { request, snapshot: None, turn: None }, None)),
-            };
+            // others wait for it (then render once between them, below), including one
+            // that found no learner a moment ago but meets one now.
+            None => match self.render_turn(&format!("learn:{request}")) {
+                Ok(turn) => {
+                    self.misses.fetch_add(1, Ordering::Relaxed);
+                    return Ok((Lookup { request, snapshot: None, turn: Some(turn) }, None));
+                }
+                Err(mut learning) => {
+                    let _ = learning.wait_for(Option::is_some).await;
+                    match self.manifests.get(&request).await {
+                        Some(known) => known,
+                        None => {
+                            self.misses.fetch_add(1, Ordering::Relaxed);
+                            return Ok((Lookup { request, snapshot: None, turn: None }, None));
+                        }
+                    }
+                }
+            },
         };
         let versions = self.store.versions(tenant, &manifest).await?;
         let mut hasher = Sha256::new();

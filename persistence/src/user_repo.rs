@@ -87,7 +87,7 @@ impl UserRepository for Store {
         }
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await.map_err(db_err)?;
-        let version = crate::registration_log::lock_version(&txn, tenant).await?;
+        let version = crate::registration_log::lock_version(&txn, tenant, crate::versions::REGISTRATIONS).await?;
         let mut ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
         ids.sort();
         ids.dedup();

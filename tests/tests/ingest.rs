@@ -98,7 +98,63 @@ async fn a_user_id_belongs_to_its_tenant(env: Env) {
     }
 }
 
+/// A NUL character (which PostgreSQL cannot store) in any string of any item is bad input
+/// naming that item and field; the rest of the batch lands. In an id argument it is bad
+/// input too, never INTERNAL.
+async fn nul_characters_are_bad_input_naming_the_item(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    let mut in_name = user("n1", "2026-01-05T10:00:00Z");
+    in_name["name"] = json!("Ana\u{0}");
+    let mut in_city = user("n2", "2026-01-05T10:00:00Z");
+    in_city["city"] = json!("\u{0}Santiago");
+    let users = json!([user("ok1", "2026-01-05T10:00:00Z"), in_name, user("n\u{0}3", "2026-01-05T10:00:00Z"), in_city]);
+    let report = env.data(&tenant, UPSERT, json!({"users": users})).await["upsertUsers"].clone();
+    let rejected: Vec<(i64, &str)> = report["rejected"]
+        .as_array()
+        .map(|a| a.iter().map(|r| (r["index"].as_i64().unwrap_or(-1), r["argument"].as_str().unwrap_or(""))).collect())
+        .unwrap_or_default();
+    assert_eq!(rejected, [(1, "name"), (2, "id"), (3, "city")], "{report:#}");
+    assert_eq!(report["accepted"], 1);
+    assert_eq!(env.data(&tenant, TOTAL, Value::Null).await["registrations"]["total"], 1);
+
+    let events = json!([
+        {"id": "e1", "sessionId": "s1", "userId": "ok1", "type": "PLAY", "occurredAt": "2026-01-05T10:00:00Z"},
+        {"id": "e2", "sessionId": "s\u{0}", "userId": "ok1", "type": "PLAY", "occurredAt": "2026-01-05T10:00:00Z"},
+        {"id": "e3", "sessionId": "s1", "userId": "ok1", "type": "PLAY", "occurredAt": "2026-01-05T10:00:01Z", "device": "tv\u{0}"}
+    ]);
+    let q = "mutation($e: [PlayerEventInput!]!) { recordEvents(events: $e) { accepted rejected { index argument } } }";
+    let report = env.data(&tenant, q, json!({"e": events})).await["recordEvents"].clone();
+    assert_eq!(
+        report,
+        json!({"accepted": 1, "rejected": [{"index": 1, "argument": "sessionId"}, {"index": 2, "argument": "device"}]})
+    );
+    let q = "mutation($c: [ContentInput!]!) { upsertContents(contents: $c) { accepted rejected { index argument } } }";
+    let contents =
+        json!([{"id": "c1", "kind": "VOD", "title": "T\u{0}"}, {"id": "c2", "kind": "LIVE", "title": "News"}]);
+    let report = env.data(&tenant, q, json!({"c": contents})).await["upsertContents"].clone();
+    assert_eq!(report, json!({"accepted": 1, "rejected": [{"index": 0, "argument": "title"}]}));
+    let q = "mutation($l: [LoginInput!]!) { recordLogins(logins: $l) { accepted rejected { index argument } } }";
+    let logins = json!([{"id": "l\u{0}", "userId": "ok1", "occurredAt": "2026-01-05T10:00:00Z"}]);
+    let report = env.data(&tenant, q, json!({"l": logins})).await["recordLogins"].clone();
+    assert_eq!(report, json!({"accepted": 0, "rejected": [{"index": 0, "argument": "id"}]}));
+
+    for (query, argument) in [
+        ("query($id: ID!) { user(id: $id) { name } }", "id"),
+        ("query($id: ID!) { users(ids: [\"ok1\", $id]) { name } }", "ids[1]"),
+    ] {
+        let r = env.run(Some(&tenant), query, json!({"id": "ok\u{0}1"})).await;
+        let (code, arg, _) = first_error(&r);
+        assert_eq!((code.as_str(), arg.as_str()), ("BAD_USER_INPUT", argument), "{r:#}");
+    }
+    // A list of thousands of event types is the few types it names.
+    let q = "query($t: [PlayerEventType!]) { user(id: \"ok1\") { activity(period: {from: \"2026-01-01\", to: \"2026-02-01\"}) { events(types: $t) { totalCount } } } }";
+    let types: Vec<&str> = ["PLAY", "PAUSE"].into_iter().cycle().take(40_000).collect();
+    let r = env.data(&tenant, q, json!({"t": types})).await;
+    assert_eq!(r["user"]["activity"]["events"]["totalCount"], 1, "{r:#}");
+}
+
 on_each_backend!(
+    nul_characters_are_bad_input_naming_the_item,
     valid_items_land_and_invalid_ones_are_reported,
     resending_is_a_duplicate_and_changes_are_written,
     oversized_batches_are_refused_whole,

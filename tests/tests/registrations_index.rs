@@ -392,7 +392,31 @@ async fn pruned_records_make_the_index_reload(env: Env) {
     assert_eq!(count(&services, |c| &c.loads), 3);
 }
 
+/// Every write is in the very next answer while the background refresher (woken by the
+/// write's own change notice) publishes new versions of the index at the same moment.
+async fn the_next_answer_holds_the_write_while_the_refresher_races(env: Env) {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let (t, _) = env.tenant("Race", "CL", ZONES[1]).await;
+    let seed: Vec<RegisteredUser> = (0..2_000).map(|i| random_user(&mut rng, &format!("s{i}"))).collect();
+    upsert(&env, &t, &seed).await;
+    env.warm_index(&t).await;
+    let period = Period::new(
+        "2020-01-01T00:00:00Z".parse().unwrap_or_else(|e| panic!("{e}")),
+        "2030-01-01T00:00:00Z".parse().unwrap_or_else(|e| panic!("{e}")),
+        t.time_zone,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let q = RegistrationQuery { tenant: t.clone(), period, filter: RegistrationFilter::default() };
+    for i in 0..150 {
+        let u = random_user(&mut rng, &format!("n{i}"));
+        env.services.users.upsert_users(t.id, &[u]).await.unwrap_or_else(|e| panic!("{e}"));
+        let total = stats::gender_counts(&env.services.engine, &q).await.unwrap_or_else(|e| panic!("{e}")).total();
+        assert_eq!(total, 2_000 + i + 1, "write {i} is missing from the next answer");
+    }
+}
+
 on_each_backend!(
+    the_next_answer_holds_the_write_while_the_refresher_races,
     pruned_records_make_the_index_reload,
     index_agrees_with_sql,
     reloaded_index_agrees_with_the_caught_up_one,

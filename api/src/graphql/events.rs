@@ -99,7 +99,14 @@ pub async fn events_page(
     if types.as_ref().is_some_and(Vec::is_empty) {
         return Err(bad("types", "must not be empty; leave it out to include every type"));
     }
-    let types: Option<Vec<EventType>> = types.map(|t| t.into_iter().map(Into::into).collect());
+    // At most one of each type, however long the list sent: a list of thousands would
+    // otherwise become thousands of bound parameters.
+    let types: Option<Vec<EventType>> = types.map(|t| {
+        let mut t: Vec<EventType> = t.into_iter().map(Into::into).collect();
+        t.sort_by_key(|e| e.as_str());
+        t.dedup();
+        t
+    });
     let q = EventQuery { tenant: tenant.id, user_id, period, types: types.as_deref() };
     let repo = services(ctx)?.activity.as_ref();
     let limit = usize::try_from(first).unwrap_or(0);

@@ -54,7 +54,7 @@ impl Subscription {
         #[graphql(desc = "The operator's id for the user.")] id: ID,
         #[graphql(desc = "The period `[from, to)`; the tenant's time zone when none is given.")] period: PeriodInput,
     ) -> Result<BoxStream<'static, UserActivity>, async_graphql::Error> {
-        let user_id = id.0.trim().to_owned();
+        let user_id = super::users::id_argument(&id, "id")?;
         let tc = tenant_context(ctx)?;
         let found = tc.users.load_one(user_id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
         if found.is_none() {

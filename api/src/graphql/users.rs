@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ErrorExtensions, ID, Object};
 use ottstats_domain::InputError;
-use ottstats_domain::user::RegisteredUser;
+use ottstats_domain::user::{RegisteredUser, validate_id};
 use ottstats_persistence::versions;
 
 use super::activity::UserActivity;
@@ -17,10 +17,16 @@ pub const MAX_USERS: usize = 100;
 /// A registered user of the tenant.
 pub struct User(RegisteredUser);
 
+/// An id argument as stored ids are: trimmed, 1..=128 characters, no NUL.
+pub fn id_argument(id: &ID, argument: &str) -> GqlResult<String> {
+    validate_id(&id.0, argument).map_err(|e| ApiError::Input(e).extend())
+}
+
 pub async fn user(ctx: &Context<'_>, id: ID) -> GqlResult<Option<User>> {
     let tc = tenant_context(ctx)?;
-    tc.reads.record(versions::user(id.0.trim()));
-    let found = tc.users.load_one(id.0.trim().to_owned()).await.map_err(|e| ApiError::Repo(e).extend())?;
+    let id = id_argument(&id, "id")?;
+    tc.reads.record(versions::user(&id));
+    let found = tc.users.load_one(id).await.map_err(|e| ApiError::Repo(e).extend())?;
     Ok(found.map(User))
 }
 
@@ -30,7 +36,8 @@ pub async fn users(ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Option<User
         return Err(ApiError::Input(e).extend());
     }
     let tc = tenant_context(ctx)?;
-    let keys: Vec<String> = ids.iter().map(|id| id.0.trim().to_owned()).collect();
+    let keys: Vec<String> =
+        ids.iter().enumerate().map(|(i, id)| id_argument(id, &format!("ids[{i}]"))).collect::<GqlResult<_>>()?;
     for key in &keys {
         tc.reads.record(versions::user(key));
     }

@@ -108,6 +108,7 @@ pub struct Content {
 
 impl Content {
     pub fn from_draft(d: &ContentDraft) -> Result<Content, InputError> {
+        crate::user::storable(&d.title, "title")?;
         let title = d.title.trim();
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(InputError::new("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
@@ -196,6 +197,9 @@ fn not_too_late(t: DateTime<Utc>, now: DateTime<Utc>, argument: &str) -> Result<
 
 /// A trimmed, non-blank label of at most 128 characters, or none.
 fn label(s: &Option<String>, argument: &str) -> Result<Option<String>, InputError> {
+    if let Some(text) = s {
+        crate::user::storable(text, argument)?;
+    }
     match s.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) if t.chars().count() > MAX_LABEL_CHARS => {
             Err(InputError::new(argument, format!("is longer than {MAX_LABEL_CHARS} characters")))
