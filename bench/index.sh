@@ -72,8 +72,9 @@ start_server() { # $1: index memory
     [[ -n "$REDIS_BENCH_URL" ]] && redis-cli -u "$REDIS_BENCH_URL" FLUSHDB >/dev/null
     local started
     started=$(date +%s%3N)
-    OTTSTATS_DATABASE_URL="$DATABASE_URL" OTTSTATS_REDIS_URL="$REDIS_BENCH_URL" OTTSTATS_INDEX_MEMORY="$1" \
-        RUST_LOG=${RUST_LOG:-info} "$BIN" serve --bind "127.0.0.1:$PORT" >"$OUT/index-server.log" 2>&1 &
+    env ${REDIS_BENCH_URL:+OTTSTATS_REDIS_URL="$REDIS_BENCH_URL"} OTTSTATS_DATABASE_URL="$DATABASE_URL" \
+        OTTSTATS_INDEX_MEMORY="$1" RUST_LOG=${RUST_LOG:-info} NO_COLOR=1 \
+        "$BIN" serve --bind "127.0.0.1:$PORT" >"$OUT/index-server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 1200); do
         if [[ "$(curl -fsS "http://127.0.0.1:$PORT/readyz" 2>/dev/null)" == ready ]]; then

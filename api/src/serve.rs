@@ -20,7 +20,8 @@ pub struct ServeOptions {
 
 pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
     let store = Store::open(&opts.database_url).await?;
-    let redis = opts.redis_url.as_deref().map(RedisLink::open).transpose()?;
+    // An empty OTTSTATS_REDIS_URL means no Redis, as an unset one does.
+    let redis = opts.redis_url.as_deref().filter(|u| !u.trim().is_empty()).map(RedisLink::open).transpose()?;
     match &redis {
         Some(_) => tracing::info!("cache and live-update notices shared through Redis"),
         None => tracing::info!("in-process cache (set OTTSTATS_REDIS_URL to share it between processes)"),

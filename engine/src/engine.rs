@@ -18,6 +18,9 @@ use ottstats_domain::tenant::TenantId;
 
 use crate::index::{IndexBuilder, RegistrationIndex};
 
+/// Change records above which a catch-up runs on a blocking thread.
+const BLOCKING_CHANGES: usize = 1_000;
+
 /// How the engine behaves; see the README's settings table.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -124,6 +127,10 @@ pub(crate) struct Inner {
     slots: Mutex<HashMap<TenantId, Slot>>,
     pub(crate) counters: EngineCounters,
     started: Instant,
+    /// Turns for loads (one at a time).
+    loads: tokio::sync::Semaphore,
+    /// True until the start-up preload has seen every tenant.
+    preloading: std::sync::atomic::AtomicBool,
 }
 
 /// Every tenant's registrations index; cheap to clone.
@@ -162,6 +169,8 @@ impl Engine {
             slots: Mutex::default(),
             counters: EngineCounters::default(),
             started: Instant::now(),
+            loads: tokio::sync::Semaphore::new(1),
+            preloading: std::sync::atomic::AtomicBool::new(false),
         };
         Engine { inner: Arc::new(inner) }
     }
@@ -176,16 +185,17 @@ impl Engine {
         if !self.enabled() {
             return;
         }
+        self.inner.preloading.store(true, Ordering::Relaxed);
         match self.inner.log.tenant_ids().await {
             Ok(tenants) => {
-                for tenant in tenants {
-                    if let Some(task) = self.load(tenant) {
-                        let _ = task.await;
-                    }
+                let tasks: Vec<_> = tenants.into_iter().filter_map(|t| self.load(t)).collect();
+                for task in tasks {
+                    let _ = task.await;
                 }
             }
             Err(e) => tracing::warn!(error = %e, "registrations index: cannot list tenants to preload"),
         }
+        self.inner.preloading.store(false, Ordering::Relaxed);
     }
 
     pub fn enabled(&self) -> bool {
@@ -213,6 +223,9 @@ impl Engine {
                 }
                 Slot::Resting(_) => {}
             }
+        }
+        if self.inner.preloading.load(Ordering::Relaxed) {
+            s.loading = s.loading.max(1);
         }
         s
     }
@@ -254,23 +267,53 @@ impl Engine {
     }
 
     async fn run_load(&self, tenant: TenantId) {
+        // One load at a time: each holds a pooled connection for its whole read and a
+        // builder in memory, and the pool must stay free for requests.
+        let _turn = self.inner.loads.acquire().await;
         let began = Instant::now();
         let mut builder = IndexBuilder::default();
-        let read = self.inner.log.load_registrations(tenant, &mut |r| builder.push(r)).await;
+        // A tenant too large for the budget stops growing the builder at once (the
+        // rows still stream past, but memory stays bounded).
+        let budget = self.inner.settings.memory_budget;
+        let mut too_large = false;
+        let read = self
+            .inner
+            .log
+            .load_registrations(tenant, &mut |r| {
+                if too_large {
+                    return;
+                }
+                builder.push(r);
+                too_large = builder.len() % 65_536 == 0 && builder.bytes_estimate() > budget;
+            })
+            .await;
         let built = match read {
+            Ok(_) if too_large => None,
             Ok(snapshot) => tokio::task::spawn_blocking(move || builder.finish(snapshot.version)).await.ok(),
             Err(e) => {
                 tracing::warn!(tenant = tenant.0, error = %e, "registrations index: load failed; answering from SQL");
                 None
             }
         };
-        let Some(index) = built else {
+        let Some(index) = built.filter(|i| i.bytes() <= budget) else {
             self.inner.counters.load_failures.fetch_add(1, Ordering::Relaxed);
-            self.slots().insert(tenant, Slot::Resting(Instant::now() + self.inner.settings.retry_after));
+            let failures = self.inner.counters.load_failures.load(Ordering::Relaxed).min(6) as u32;
+            // Too large rests ten minutes; a failed read backs off 5 s, 10 s, … up to 5 min.
+            let rest = if too_large {
+                tracing::warn!(
+                    tenant = tenant.0,
+                    budget,
+                    "registrations index: the tenant alone exceeds OTTSTATS_INDEX_MEMORY; answering from SQL"
+                );
+                Duration::from_secs(600)
+            } else {
+                (self.inner.settings.retry_after * 2u32.pow(failures.saturating_sub(1))).min(Duration::from_secs(300))
+            };
+            self.slots().insert(tenant, Slot::Resting(Instant::now() + rest));
             return;
         };
         let (rows, bytes, version) = (index.len(), index.bytes(), index.version());
-        if bytes > self.inner.settings.memory_budget {
+        if bytes > budget {
             tracing::warn!(
                 tenant = tenant.0,
                 bytes,
@@ -315,6 +358,12 @@ impl Engine {
             self.inner.counters.evictions.fetch_add(1, Ordering::Relaxed);
             tracing::info!(tenant = victim.0, "registrations index evicted (least recently used)");
         }
+    }
+
+    /// Drops `loaded` (unless a newer load replaced it) and loads the tenant again.
+    fn reload(&self, tenant: TenantId, loaded: &Arc<Loaded>) {
+        self.forget(tenant, loaded);
+        self.load(tenant);
     }
 
     fn forget(&self, tenant: TenantId, loaded: &Arc<Loaded>) {
@@ -368,30 +417,48 @@ impl Engine {
             return Ok(true);
         }
         self.inner.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
-        let changes =
-            match self.inner.log.registration_changes(tenant, since, self.inner.settings.catch_up_limit).await? {
-                // Every version after `since` up to `target` has records (the read began after
-                // `target` was read); none at all means they were pruned.
-                ChangesSince::Changes(c) if !c.is_empty() => c,
-                _ => {
-                    tracing::info!(tenant = tenant.0, since, target, "registrations index: too far behind; reloading");
-                    self.forget(tenant, loaded);
-                    self.load(tenant);
-                    return Ok(false);
-                }
-            };
+        let read = self.inner.log.registration_changes(tenant, since, self.inner.settings.catch_up_limit).await;
+        let changes = match read {
+            // The read began after `target` was read, so every version up to it has its
+            // records there; records that stop short of it were pruned, or a writer bumped
+            // the version without leaving records: reload rather than guess.
+            Ok(ChangesSince::Changes(c)) if c.last().is_some_and(|last| last.version >= target) => c,
+            Ok(_) => {
+                tracing::info!(tenant = tenant.0, since, target, "registrations index: too far behind; reloading");
+                self.reload(tenant, loaded);
+                return Ok(false);
+            }
+            Err(RepoError::Unavailable(e)) => return Err(RepoError::Unavailable(e)),
+            // A record that does not read back: answer from SQL and load afresh.
+            Err(e) => {
+                tracing::error!(tenant = tenant.0, error = %e, "registrations index: unreadable change records; reloading");
+                self.reload(tenant, loaded);
+                return Ok(false);
+            }
+        };
         // A copy shares every block; applying duplicates only the blocks it touches, and
-        // readers of the previous version keep theirs.
-        let mut next = RegistrationIndex::clone(&loaded.snapshot());
-        let applied = next.apply(&changes, target);
-        if applied.is_ok() {
-            loaded.publish(next);
-        }
-        if let Err(e) = applied {
-            tracing::error!(tenant = tenant.0, error = %e, "registrations index: inconsistent; reloading");
-            self.forget(tenant, loaded);
-            self.load(tenant);
-            return Ok(false);
+        // readers of the previous version keep theirs. Many records are applied off the
+        // runtime's workers.
+        let current = loaded.snapshot();
+        let many = changes.len() > BLOCKING_CHANGES;
+        let apply = move || {
+            let mut next = RegistrationIndex::clone(&current);
+            next.apply(&changes).map(|()| next)
+        };
+        let applied = if many {
+            tokio::task::spawn_blocking(apply)
+                .await
+                .map_err(|e| RepoError::Internal(format!("registrations index: a catch-up failed: {e}")))?
+        } else {
+            apply()
+        };
+        match applied {
+            Ok(next) => loaded.publish(next),
+            Err(e) => {
+                tracing::error!(tenant = tenant.0, error = %e, "registrations index: inconsistent; reloading");
+                self.reload(tenant, loaded);
+                return Ok(false);
+            }
         }
         self.evict_over_budget(tenant);
         Ok(true)

@@ -44,6 +44,11 @@ impl RowTest {
         RowTest { open, genders, ages, places }
     }
 
+    /// When only genders are restricted (or nothing is): which genders pass.
+    pub fn genders_only(&self) -> Option<[bool; 4]> {
+        (self.places.is_none() && self.ages.iter().all(|ok| *ok)).then_some(self.genders)
+    }
+
     #[inline]
     pub fn pass(&self, gender: u8, age: u8, place: u32) -> bool {
         self.genders[usize::from(gender & 3)]

@@ -35,6 +35,9 @@ pub struct Slice<'a> {
     pub gender: &'a [u8],
     pub age: &'a [u8],
     pub place: &'a [u32],
+    /// When the range holds the whole block: its counts by gender, kept as rows come and
+    /// go, so that totals and timelines need not read the rows at all.
+    pub whole: Option<&'a [u32; 4]>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -43,6 +46,8 @@ struct Block {
     gender: Vec<u8>,
     age: Vec<u8>,
     place: Vec<u32>,
+    /// Rows by gender code.
+    genders: [u32; 4],
 }
 
 impl Block {
@@ -52,6 +57,14 @@ impl Block {
             gender: Vec::with_capacity(n),
             age: Vec::with_capacity(n),
             place: Vec::with_capacity(n),
+            genders: [0; 4],
+        }
+    }
+
+    fn count_genders(&mut self) {
+        self.genders = [0; 4];
+        for g in &self.gender {
+            self.genders[usize::from(g & 3)] += 1;
         }
     }
 
@@ -64,6 +77,7 @@ impl Block {
     }
 
     fn push(&mut self, r: Row) {
+        self.genders[usize::from(r.gender & 3)] += 1;
         self.ts.push(r.ts);
         self.gender.push(r.gender);
         self.age.push(r.age);
@@ -80,6 +94,7 @@ impl Block {
             self.age.reserve_exact(more);
             self.place.reserve_exact(more);
         }
+        self.genders[usize::from(r.gender & 3)] += 1;
         self.ts.insert(at, r.ts);
         self.gender.insert(at, r.gender);
         self.age.insert(at, r.age);
@@ -88,18 +103,22 @@ impl Block {
 
     fn remove(&mut self, at: usize) {
         self.ts.remove(at);
-        self.gender.remove(at);
+        let g = self.gender.remove(at);
+        self.genders[usize::from(g & 3)] -= 1;
         self.age.remove(at);
         self.place.remove(at);
     }
 
     fn split_off(&mut self, at: usize) -> Block {
-        let tail = Block {
+        let mut tail = Block {
             ts: self.ts.split_off(at),
             gender: self.gender.split_off(at),
             age: self.age.split_off(at),
             place: self.place.split_off(at),
+            genders: [0; 4],
         };
+        tail.count_genders();
+        self.count_genders();
         let keep = at + at / 8;
         self.ts.shrink_to(keep);
         self.gender.shrink_to(keep);
@@ -116,7 +135,8 @@ impl Block {
     fn within(&self, from: i64, to: i64) -> Slice<'_> {
         let lo = self.ts.partition_point(|t| *t < from);
         let hi = lo + self.ts[lo..].partition_point(|t| *t < to);
-        Slice { gender: &self.gender[lo..hi], age: &self.age[lo..hi], place: &self.place[lo..hi] }
+        let whole = (lo == 0 && hi == self.ts.len()).then_some(&self.genders);
+        Slice { gender: &self.gender[lo..hi], age: &self.age[lo..hi], place: &self.place[lo..hi], whole }
     }
 }
 
@@ -287,6 +307,17 @@ mod tests {
         assert!(rows.iter().collect::<Vec<_>>().windows(2).all(|w| w[0].ts <= w[1].ts));
         for (from, to) in [(0, 1), (100, 2_000), (-1_000, 10_000), (4_999, 5_000)] {
             assert_eq!(rows.count(from, to), model.iter().filter(|r| r.ts >= from && r.ts < to).count());
+            // Whole blocks' gender counts agree with their rows.
+            let mut by_counts = [0u64; 4];
+            for s in rows.slices(from, to) {
+                match s.whole {
+                    Some(g) => g.iter().zip(&mut by_counts).for_each(|(g, c)| *c += u64::from(*g)),
+                    None => s.gender.iter().for_each(|g| by_counts[usize::from(*g)] += 1),
+                }
+            }
+            let mut by_rows = [0u64; 4];
+            model.iter().filter(|r| r.ts >= from && r.ts < to).for_each(|r| by_rows[usize::from(r.gender)] += 1);
+            assert_eq!(by_counts, by_rows, "{from}..{to}");
         }
     }
 }

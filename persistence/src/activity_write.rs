@@ -63,6 +63,7 @@ struct Derived {
 fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
     let mut d =
         Derived { inserts: Vec::new(), inserted_ms: HashMap::new(), updates: Vec::new(), summaries: Vec::new() };
+    let mut inserts: Vec<(String, player_event::ActiveModel)> = Vec::new();
     for list in sessions.values() {
         let mut list = list.clone();
         list.sort_by(|a, b| event_order(&a.0, &b.0));
@@ -71,8 +72,8 @@ fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
         for ((e, stored_ms), ms) in ordered.iter().zip(&stored).zip(&ms) {
             match stored_ms {
                 None => {
-                    d.inserts.push(event_row(tenant, e, *ms));
                     d.inserted_ms.insert(e.id.clone(), *ms);
+                    inserts.push((e.id.clone(), event_row(tenant, e, *ms)));
                 }
                 Some(old) if old != ms => d.updates.push((e.id.clone(), *ms)),
                 Some(_) => {}
@@ -82,6 +83,10 @@ fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
             d.summaries.push(session_row(tenant, &summary));
         }
     }
+    // In id order: two batches inserting the same ids then wait for each other in one
+    // order, instead of each holding one the other needs (a deadlock).
+    inserts.sort_by(|a, b| a.0.cmp(&b.0));
+    d.inserts = inserts.into_iter().map(|(_, row)| row).collect();
     d
 }
 
