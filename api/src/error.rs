@@ -68,7 +68,8 @@ impl ApiError {
             ApiError::Input(_) => Code::BadUserInput,
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
             ApiError::NotFound { .. } => Code::NotFound,
-            ApiError::Repo(RepoError::Unavailable(_)) => Code::Unavailable,
+            // A conflict that outlasted the store's own retries.
+            ApiError::Repo(RepoError::Unavailable(_) | RepoError::Conflict(_)) => Code::Unavailable,
             ApiError::Repo(RepoError::Internal(_)) => Code::Internal,
         }
     }

@@ -26,6 +26,10 @@ pub enum RepoError {
     /// The store could not be reached or timed out; the request may succeed later.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// Concurrent writers conflicted (a deadlock or a serialization failure): the write
+    /// was rolled back whole, and trying it again may succeed.
+    #[error("write conflict: {0}")]
+    Conflict(String),
     /// Anything else: a bug or a corrupt row. Logged, never shown to clients.
     #[error("storage failure: {0}")]
     Internal(String),

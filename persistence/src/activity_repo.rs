@@ -16,15 +16,15 @@ use crate::store::Store;
 #[async_trait]
 impl ActivityRepository for Store {
     async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError> {
-        self.write_events(tenant, events).await
+        crate::retry::retrying("recordEvents", || self.write_events(tenant, events)).await
     }
 
     async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
-        self.write_logins(tenant, logins).await
+        crate::retry::retrying("recordLogins", || self.write_logins(tenant, logins)).await
     }
 
     async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError> {
-        self.write_contents(tenant, contents).await
+        crate::retry::retrying("upsertContents", || self.write_contents(tenant, contents)).await
     }
 
     async fn find_contents(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<Content>, RepoError> {

@@ -10,7 +10,7 @@ use ottstats_domain::playback::session::{event_order, playback_ms, summarize};
 use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::tenant::TenantId;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
 use crate::activity_rows::{content, content_row, event, event_row, login_row, session_row};
@@ -142,7 +142,7 @@ impl Store {
             return Ok(RecordOutcome { written: 0, duplicates: repeats });
         }
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = self.begin_write().await?;
         let mut keys: Vec<(&str, &str)> = fresh.iter().map(|e| (e.user_id.as_str(), e.session_id.as_str())).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -251,7 +251,7 @@ impl Store {
             return Ok(RecordOutcome { written: 0, duplicates: repeats });
         }
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = self.begin_write().await?;
         let ids: Vec<&str> = fresh.iter().map(|l| l.id.as_str()).collect();
         let stored = self.stored_ids(&txn, "logins", tenant, &ids).await?;
         let rows: Vec<login_entity::ActiveModel> =
@@ -286,7 +286,7 @@ impl Store {
             return Ok(RecordOutcome::default());
         }
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = self.begin_write().await?;
         // Concurrent upserts of one tenant's contents take turns, so each compares with
         // what the one before it stored and counts duplicates exactly.
         crate::registration_log::lock_version(&txn, tenant, crate::versions::CONTENTS).await?;

@@ -4,6 +4,13 @@ use sea_orm::{DbErr, RuntimeErr};
 /// Trouble reaching or using the database (worth retrying) is `Unavailable`, anything
 /// else `Internal`.
 pub(crate) fn db_err(e: DbErr) -> RepoError {
+    let conflict = match &e {
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => is_conflict(s),
+        _ => false,
+    };
+    if conflict {
+        return RepoError::Conflict(e.to_string());
+    }
     let transient = match &e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => is_transient(s),
@@ -21,6 +28,12 @@ fn is_transient(e: &sea_orm::sqlx::Error) -> bool {
         Error::Database(db) => db.code().is_some_and(|code| transient_code(code.as_ref())),
         _ => false,
     }
+}
+
+/// PostgreSQL's serialization failure (40001) and deadlock (40P01): the transaction was
+/// rolled back whole.
+fn is_conflict(e: &sea_orm::sqlx::Error) -> bool {
+    matches!(e, sea_orm::sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "40001" || c == "40P01"))
 }
 
 /// PostgreSQL reports a five-character SQLSTATE; SQLite a number whose low byte is the

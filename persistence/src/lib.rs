@@ -16,6 +16,7 @@ mod registration_load;
 pub mod registration_log;
 mod registration_stats_repo;
 pub mod response_cache;
+mod retry;
 mod sql;
 mod store;
 mod sync;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use ottstats_domain::RepoError;
 use ottstats_domain::repository::HealthCheck;
 use ottstats_domain::tenant::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::changes::ChangeFeed;
@@ -56,6 +56,18 @@ impl Store {
     /// Where this store's writes are announced.
     pub fn change_feed(&self) -> &ChangeFeed {
         &self.changes
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at once (waiting up to
+    /// the busy timeout for another process's writer), rather than upgrading a read to a
+    /// write later, which fails at once with "database is locked" when another process
+    /// wrote meanwhile.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, RepoError> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        if self.backend == Backend::Sqlite {
+            txn.execute_unprepared("UPDATE installation SET token = token WHERE id = 0").await.map_err(db_err)?;
+        }
+        Ok(txn)
     }
 
     /// Bumps the versions of `scopes` inside `txn`, commits, then announces the change.

@@ -12,7 +12,7 @@ use ottstats_domain::repository::{UpsertOutcome, UserRepository};
 use ottstats_domain::tenant::TenantId;
 use ottstats_domain::user::RegisteredUser;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entities::registered_user::{self, Column};
 use crate::error::{corrupt, db_err};
@@ -82,11 +82,21 @@ async fn load<C: ConnectionTrait>(
 #[async_trait]
 impl UserRepository for Store {
     async fn upsert_users(&self, tenant: TenantId, users: &[RegisteredUser]) -> Result<UpsertOutcome, RepoError> {
+        crate::retry::retrying("upsertUsers", || self.write_users(tenant, users)).await
+    }
+
+    async fn find_users(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<RegisteredUser>, RepoError> {
+        load(&self.db, tenant, ids).await
+    }
+}
+
+impl Store {
+    async fn write_users(&self, tenant: TenantId, users: &[RegisteredUser]) -> Result<UpsertOutcome, RepoError> {
         if users.is_empty() {
             return Ok(UpsertOutcome::default());
         }
         let _turn = self.write_turn().await;
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = self.begin_write().await?;
         let version = crate::registration_log::lock_version(&txn, tenant, crate::versions::REGISTRATIONS).await?;
         let mut ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
         ids.sort();
@@ -151,9 +161,5 @@ impl UserRepository for Store {
         }
         self.commit_changes(txn, tenant, scopes).await?;
         Ok(outcome)
-    }
-
-    async fn find_users(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<RegisteredUser>, RepoError> {
-        load(&self.db, tenant, ids).await
     }
 }
