@@ -79,7 +79,7 @@ fn copy_line(line: &[u8], sink: Sink<'_>) -> Result<(), RepoError> {
     let age = if null(age) { None } else { age.parse::<i16>().map_err(|e| corrupt("age", e))?.try_into().ok() };
     sink(RegistrationRef {
         registered_at_ms: ts.parse().map_err(|e| corrupt("registration instant", e))?,
-        gender: gender.parse::<Gender>().map_err(|e| corrupt("gender", e))?,
+        gender: parse_gender(gender)?,
         age,
         country,
         state: state.as_deref(),
@@ -88,8 +88,14 @@ fn copy_line(line: &[u8], sink: Sink<'_>) -> Result<(), RepoError> {
     Ok(())
 }
 
-fn parse_country(code: &str) -> Result<Country, RepoError> {
+/// A stored country code, as the index and the change records read it.
+pub(crate) fn parse_country(code: &str) -> Result<Country, RepoError> {
     Country::parse(code).ok_or_else(|| corrupt("country", code))
+}
+
+/// A stored gender name, likewise.
+pub(crate) fn parse_gender(name: &str) -> Result<Gender, RepoError> {
+    name.parse::<Gender>().map_err(|e| corrupt("gender", e))
 }
 
 /// Undoes COPY's text escapes (only backslash sequences are escaped).
@@ -145,7 +151,7 @@ pub(crate) async fn sqlite(
             let country: Option<&str> = row.try_get(3).map_err(get)?;
             sink(RegistrationRef {
                 registered_at_ms: row.try_get(0).map_err(get)?,
-                gender: gender.parse::<Gender>().map_err(|e| corrupt("gender", e))?,
+                gender: parse_gender(gender)?,
                 age: age.and_then(|a| u8::try_from(a).ok()),
                 country: country.map(parse_country).transpose()?,
                 state: row.try_get(4).map_err(get)?,

@@ -8,8 +8,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use ottstats_domain::RepoError;
-use ottstats_domain::country::Country;
-use ottstats_domain::gender::Gender;
 use ottstats_domain::registration_log::{
     ChangesSince, RegistrationChange, RegistrationFacts, RegistrationLog, RegistrationRef, RegistrationSnapshot,
 };
@@ -115,13 +113,13 @@ fn facts(row: &QueryResult) -> Result<RegistrationFacts, RepoError> {
     let get_str = |col: &str| row.try_get::<Option<String>>("", col).map_err(|e| corrupt(col, e));
     let gender: String = row.try_get("", "gender").map_err(|e| corrupt("gender", e))?;
     let country = match get_str("country")? {
-        Some(code) => Some(Country::parse(&code).ok_or_else(|| corrupt("country", &code))?),
+        Some(code) => Some(crate::registration_load::parse_country(&code)?),
         None => None,
     };
     let age: Option<i16> = row.try_get("", "age").map_err(|e| corrupt("age", e))?;
     Ok(RegistrationFacts {
         registered_at_ms: row.try_get("", "registered_at").map_err(|e| corrupt("registration instant", e))?,
-        gender: gender.parse::<Gender>().map_err(|e| corrupt("gender", e))?,
+        gender: crate::registration_load::parse_gender(&gender)?,
         age: age.and_then(|a| u8::try_from(a).ok()),
         country,
         state: get_str("state")?,
