@@ -2,6 +2,7 @@
 //! is, how the figures are defined, and the repository traits that persistence
 //! implements. Nothing here does IO.
 
+pub mod access;
 pub mod activity_input;
 pub mod activity_repository;
 pub mod age;

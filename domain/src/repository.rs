@@ -2,9 +2,11 @@
 //! PostgreSQL; every call is scoped to one tenant.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::RepoError;
+use crate::access::{KeyGrant, KeyId, KeyRecord, NewKey};
 use crate::country::Country;
 use crate::gender::GenderCounts;
 use crate::geography::{GeoCount, GeoLevel};
@@ -30,6 +32,38 @@ pub trait TenantRepository: Send + Sync {
     async fn find_by_name(&self, name: &str) -> Result<Option<Tenant>, RepoError>;
     /// Revokes every key of the tenant and issues a new one.
     async fn rotate_api_key(&self, tenant: TenantId) -> Result<String, RepoError>;
+    /// Sets the rate limit of each of the tenant's keys, points a minute (`None`: the
+    /// server's default); `false` when there is no such tenant.
+    async fn set_rate_limit(&self, tenant: TenantId, per_minute: Option<u32>) -> Result<bool, RepoError>;
+}
+
+/// API keys: each opens one tenant with some scopes. Only hashes are stored; a key is
+/// shown once, when it is made.
+#[async_trait]
+pub trait KeyRepository: Send + Sync {
+    /// The tenant and grant of a key that exists and is not revoked (its expiry is the
+    /// caller's to check, so that a cached grant expires on time too).
+    async fn find_key(&self, api_key: &str) -> Result<Option<(Tenant, KeyGrant)>, RepoError>;
+    /// Makes a key; the key itself is the second value.
+    async fn create_key(&self, tenant: TenantId, new: NewKey) -> Result<(KeyRecord, String), RepoError>;
+    /// Every key of the tenant, revoked ones included, newest first.
+    async fn list_keys(&self, tenant: TenantId) -> Result<Vec<KeyRecord>, RepoError>;
+    /// Revokes a key at once; `false` when the tenant has no such unrevoked key.
+    async fn revoke_key(&self, tenant: TenantId, key: &KeyId) -> Result<bool, RepoError>;
+    /// A new key with the old one's name and scopes; the old one keeps working for
+    /// `overlap` (0: not at all), so clients can switch without a gap. `None` when the
+    /// tenant has no such unrevoked key.
+    async fn rotate_key(
+        &self,
+        tenant: TenantId,
+        key: &KeyId,
+        overlap: std::time::Duration,
+    ) -> Result<Option<(KeyRecord, String)>, RepoError>;
+    /// Records that keys were used (at most about once a minute each).
+    async fn touch_keys(&self, used: &[(TenantId, KeyId)], at: DateTime<Utc>) -> Result<(), RepoError>;
+    /// A number that moves whenever a key is made, revoked or rotated, in any process:
+    /// what every process polls to drop what it remembers of keys.
+    async fn keys_revision(&self) -> Result<i64, RepoError>;
 }
 
 /// How an upsert of users went.

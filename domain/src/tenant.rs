@@ -15,4 +15,6 @@ pub struct Tenant {
     pub home_country: Country,
     /// The default time zone of periods.
     pub time_zone: Tz,
+    /// Rate-limit points a minute for each of its keys; the server's default when `None`.
+    pub rate_limit: Option<u32>,
 }

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod connect;
 pub mod entities;
 mod error;
+mod key_repo;
 pub mod migration;
 pub mod redis_link;
 mod registration_load;

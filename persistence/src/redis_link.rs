@@ -91,6 +91,19 @@ impl RedisLink {
         self.call(async move { conn.publish::<_, _, i64>(channel, payload).await }).await.is_some()
     }
 
+    /// Runs a Lua script (atomically, in Redis); `None` when Redis cannot answer in time.
+    pub async fn run_script(&self, script: &redis::Script, keys: &[&str], args: &[i64]) -> Option<Vec<i64>> {
+        let mut conn = self.inner.manager.clone();
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(*key);
+        }
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        self.call(async move { invocation.invoke_async::<Vec<i64>>(&mut conn).await }).await
+    }
+
     /// Runs one call under the timeout and the breaker.
     async fn call<T>(&self, op: impl Future<Output = RedisResult<T>>) -> Option<T> {
         if !self.may_call() {

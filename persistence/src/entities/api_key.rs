@@ -11,6 +11,13 @@ pub struct Model {
     pub key_hash: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// `k` and the first 12 hex digits of the hash: the id `key list` shows.
+    pub key_id: String,
+    pub name: String,
+    /// Canonical: `read pii write` (see `Scopes`'s `Display`).
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     pub time_zone: String,
     /// Epoch milliseconds.
     pub created_at: i64,
+    /// Rate-limit points a minute for each of its keys; the server's default when null.
+    pub rate_limit: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
