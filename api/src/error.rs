@@ -43,6 +43,18 @@ pub enum ApiError {
     /// What `argument` names does not exist for this tenant.
     #[error("{message}")]
     NotFound { argument: &'static str, message: String },
+    /// The key's bucket lacks the points the request costs.
+    #[error("{0}")]
+    RateLimited(String),
+    /// A bound of the server (time, room) was reached; the request may pass later.
+    #[error("{0}")]
+    Busy(String),
+    /// The key does not grant the scope the field needs.
+    #[error("the API key does not grant the `{}` scope this field needs", .0.name())]
+    Forbidden(ottstats_domain::access::Scope),
+    /// The request asks for more than one request may.
+    #[error(transparent)]
+    Limit(#[from] crate::graphql::limits::LimitError),
 }
 
 impl From<DomainError> for ApiError {
@@ -68,6 +80,10 @@ impl ApiError {
             ApiError::Input(_) => Code::BadUserInput,
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
             ApiError::NotFound { .. } => Code::NotFound,
+            ApiError::Limit(_) => Code::QueryTooComplex,
+            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::RateLimited(_) => Code::RateLimited,
+            ApiError::Busy(_) => Code::Unavailable,
             // A conflict that outlasted the store's own retries.
             ApiError::Repo(RepoError::Unavailable(_) | RepoError::Conflict(_)) => Code::Unavailable,
             ApiError::Repo(RepoError::Internal(_)) => Code::Internal,
@@ -88,6 +104,32 @@ impl ErrorExtensions for ApiError {
             ApiError::NotFound { argument, message } => Error::new(message.as_str()).extend_with(|_, ext| {
                 ext.set("code", Code::NotFound.as_str());
                 ext.set("argument", *argument);
+            }),
+            ApiError::RateLimited(msg) | ApiError::Busy(msg) => {
+                let code = self.code();
+                Error::new(msg.as_str()).extend_with(|_, ext| ext.set("code", code.as_str()))
+            }
+            ApiError::Forbidden(scope) => Error::new(self.to_string()).extend_with(|_, ext| {
+                ext.set("code", Code::Forbidden.as_str());
+                ext.set("scope", scope.name());
+            }),
+            ApiError::Limit(e) => Error::new(e.to_string()).extend_with(|_, ext| {
+                ext.set("code", Code::QueryTooComplex.as_str());
+                use crate::graphql::limits::LimitError;
+                match e {
+                    LimitError::Exceeded { limit, max, actual } => {
+                        ext.set("limit", *limit);
+                        ext.set("max", *max);
+                        ext.set("actual", *actual);
+                    }
+                    LimitError::ListTooLong { argument, max, actual } => {
+                        ext.set("limit", "listLength");
+                        ext.set("argument", argument.as_str());
+                        ext.set("max", *max);
+                        ext.set("actual", *actual);
+                    }
+                    LimitError::FragmentCycle(_) => {}
+                }
             }),
             ApiError::Repo(e) => {
                 // Details stay in the log; the client learns only the kind of failure.

@@ -6,5 +6,6 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 mod index_refresh;
+pub mod rate_limit;
 pub mod serve;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::CliError;
 use crate::graphql::Services;
-use crate::http::{AppState, router};
+use crate::http::{AppState, headroom_router, router};
 
 pub struct ServeOptions {
     pub database_url: String,
@@ -44,11 +44,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
         println!("demo API key:");
         println!("{}", demo.api_key);
     }
-    let app = router(AppState::new(services, demo));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Io("server failed".into(), e))?;
+    let state = AppState::new(services, demo);
+    let limits = crate::http::listener::ConnectionLimits::default();
+    tracing::info!(max_connections = limits.max, "accepting connections");
+    crate::http::listener::serve(listener, router(state.clone()), headroom_router(state), limits, shutdown_signal())
+        .await;
     tracing::info!("shut down; closing the database");
     store.close().await?;
     Ok(())

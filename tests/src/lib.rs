@@ -4,7 +4,8 @@
 use async_graphql::{Request, Variables};
 use chrono_tz::Tz;
 use ottstats_api::graphql::{AppSchema, Services, TenantContext, build_schema};
-use ottstats_api::http::{AppState, router};
+use ottstats_api::http::{AppState, headroom_router, router};
+use ottstats_domain::access::{Access, KeyGrant, KeyId, Scopes};
 use ottstats_domain::country::Country;
 use ottstats_domain::tenant::Tenant;
 pub use ottstats_engine::EngineSettings;
@@ -87,7 +88,7 @@ impl Env {
         let mut request = Request::new(query).variables(Variables::from_json(variables));
         if let Some(t) = tenant {
             self.warm_index(t).await;
-            request = request.data(TenantContext::new(t.clone(), &self.services));
+            request = request.data(TenantContext::new(full_access(t), &self.services));
         }
         let response = self.schema.execute(request).await;
         serde_json::to_value(&response).unwrap_or_else(|e| panic!("response is not JSON: {e}"))
@@ -114,6 +115,17 @@ pub fn first_error(response: &Value) -> (String, String, String) {
     (s(&e["extensions"]["code"]), s(&e["extensions"]["argument"]), s(&e["message"]))
 }
 
+/// What a `tenant create` key grants `tenant`: `read pii write`.
+pub fn full_access(tenant: &Tenant) -> Access {
+    access_with(tenant, Scopes::DEFAULT)
+}
+
+/// Access to `tenant` with only `scopes`.
+pub fn access_with(tenant: &Tenant, scopes: Scopes) -> Access {
+    let key = KeyId::of_hash("0000000000000000");
+    Access { tenant: tenant.clone(), grant: KeyGrant { key, scopes, expires_at: None } }
+}
+
 /// The real router serving on an ephemeral port until dropped.
 pub struct TestServer {
     pub base_url: String,
@@ -122,11 +134,26 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(state: AppState) -> TestServer {
+        TestServer::start_with(state, ottstats_api::http::listener::ConnectionLimits::default()).await
+    }
+
+    /// The router under connection limits of the test's choosing.
+    pub async fn start_with(state: AppState, limits: ottstats_api::http::listener::ConnectionLimits) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            let _ = axum_serve(listener, router(state), stopped).await;
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            ottstats_api::http::listener::serve(
+                listener,
+                router(state.clone()),
+                headroom_router(state),
+                limits,
+                stopped,
+            )
+            .await;
         });
         TestServer { base_url: format!("http://{addr}"), stop: Some(stop) }
     }
@@ -160,18 +187,6 @@ impl TestServer {
         let body = response.json::<Value>().await.unwrap_or_else(|e| panic!("body is not JSON: {e}"));
         (status, body)
     }
-}
-
-async fn axum_serve(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    stopped: tokio::sync::oneshot::Receiver<()>,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
 }
 
 impl Drop for TestServer {

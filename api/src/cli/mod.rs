@@ -3,6 +3,7 @@
 mod byte_size;
 pub mod generate;
 mod import;
+pub mod key;
 mod tenant;
 
 use std::net::SocketAddr;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Manage a tenant's API keys: create, list, revoke, rotate.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Print the GraphQL schema (SDL).
     ExportSchema,
     /// Import data from a file into a tenant.
@@ -90,6 +94,16 @@ pub enum TenantCommand {
         /// Default IANA time zone of periods.
         #[arg(long)]
         time_zone: String,
+    },
+    /// Set the rate limit of each of a tenant's keys.
+    SetRateLimit {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// Points a minute (see `limits { maxCost }`), or `default`.
+        #[arg(long)]
+        per_minute: String,
     },
 }
 
@@ -178,6 +192,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Tenant(TenantCommand::Create { db, name, country, time_zone }) => {
             tenant::create(&db.url(), &name, &country, &time_zone).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::SetRateLimit { db, name, per_minute }) => {
+            tenant::set_rate_limit(&db.url(), &name, &per_minute).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key(command) => {
+            key::run(command).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::ExportSchema => {

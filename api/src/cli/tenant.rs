@@ -31,3 +31,22 @@ pub async fn create(url: &str, name: &str, country: &str, time_zone: &str) -> Re
     store.close().await?;
     Ok(())
 }
+
+/// Sets the rate limit of each of the tenant's keys: points a minute, or `default`.
+pub async fn set_rate_limit(url: &str, name: &str, per_minute: &str) -> Result<(), CliError> {
+    let limit = match per_minute.trim() {
+        "default" => None,
+        n => Some(n.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            InputError::new("--per-minute", "a whole number of points from 1 to 4294967295, or `default`")
+        })?),
+    };
+    let store = Store::open(url).await?;
+    let Some(tenant) = store.find_by_name(name.trim()).await? else {
+        return Err(CliError::Usage(format!("no tenant is named {:?}", name.trim())));
+    };
+    store.set_rate_limit(tenant.id, limit).await?;
+    let shown = limit.map_or(format!("the default ({})", crate::rate_limit::DEFAULT_PER_MINUTE), |n| n.to_string());
+    println!("tenant {}: each key may spend {shown} points a minute", tenant.name);
+    store.close().await?;
+    Ok(())
+}

@@ -97,7 +97,6 @@ impl UserActivity {
     }
 
     /// Every player event of the user in the period, ordered by time (then id).
-    #[graphql(complexity = "first.unwrap_or(100).clamp(1, 1_000) as usize * child_complexity")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -108,7 +107,6 @@ impl UserActivity {
         events_page(ctx, &self.tenant, &self.user_id, &self.period, first.unwrap_or(100), after, types).await
     }
 
-    #[graphql(complexity = "100 + child_complexity")]
     /// Bandwidth reported on the user's events, per bucket (empty buckets with null
     /// figures), and the mean of every sample in the period.
     async fn bandwidth(
@@ -227,7 +225,6 @@ impl ConsumptionDetails {
     }
 
     /// Logins in the period, newest first.
-    #[graphql(complexity = "first.unwrap_or(100).clamp(1, 1_000) as usize * child_complexity")]
     async fn logins(
         &self,
         ctx: &Context<'_>,

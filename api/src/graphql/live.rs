@@ -34,6 +34,7 @@ pub struct Subscription;
 impl Subscription {
     /// Registration statistics for a period, pushed again whenever the tenant's
     /// registrations change.
+    #[graphql(guard = "super::guard::Needs(ottstats_domain::access::Scope::Read)")]
     async fn live_registrations(
         &self,
         ctx: &Context<'_>,
@@ -48,6 +49,7 @@ impl Subscription {
 
     /// One user's activity in a period, pushed again whenever that user's activity
     /// changes. `NOT_FOUND` when the tenant has no such user.
+    #[graphql(guard = "super::guard::Needs(ottstats_domain::access::Scope::Read)")]
     async fn live_user_activity(
         &self,
         ctx: &Context<'_>,

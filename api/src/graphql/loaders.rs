@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use ottstats_domain::RepoError;
+use ottstats_domain::access::{Access, KeyId, Scopes};
 use ottstats_domain::activity_repository::ActivityRepository;
 use ottstats_domain::playback::Content;
 use ottstats_domain::repository::UserRepository;
@@ -16,9 +17,12 @@ use ottstats_domain::user::RegisteredUser;
 
 use super::Services;
 
-/// The authenticated tenant of a request and its loaders.
+/// The authenticated tenant of a request, what its key grants, and its loaders.
 pub struct TenantContext {
     pub tenant: Tenant,
+    pub scopes: Scopes,
+    /// The key's id: what rate limits and logs name.
+    pub key: KeyId,
     pub users: DataLoader<UserLoader>,
     pub contents: DataLoader<ContentLoader>,
     pub reads: Arc<Reads>,
@@ -54,8 +58,11 @@ impl Reads {
 }
 
 impl TenantContext {
-    pub fn new(tenant: Tenant, services: &Services) -> TenantContext {
+    pub fn new(access: Access, services: &Services) -> TenantContext {
+        let Access { tenant, grant } = access;
         TenantContext {
+            scopes: grant.scopes,
+            key: grant.key,
             users: DataLoader::new(UserLoader { repo: services.users.clone(), tenant: tenant.id }, tokio::spawn),
             contents: DataLoader::new(
                 ContentLoader { repo: services.activity.clone(), tenant: tenant.id },

@@ -4,7 +4,9 @@ mod activity;
 mod enums;
 mod error_codes;
 mod events;
+mod guard;
 mod ingest;
+pub mod limits;
 mod live;
 mod loaders;
 mod registrations;
@@ -14,8 +16,9 @@ use std::sync::Arc;
 
 use async_graphql::SDLExportOptions;
 use async_graphql::{Context, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
+use ottstats_domain::access::Scope;
 use ottstats_domain::activity_repository::ActivityRepository;
-use ottstats_domain::repository::{HealthCheck, RegistrationViews, TenantRepository, UserRepository};
+use ottstats_domain::repository::{HealthCheck, KeyRepository, RegistrationViews, TenantRepository, UserRepository};
 use ottstats_domain::tenant::Tenant;
 use ottstats_engine::{Engine, EngineSettings};
 use ottstats_persistence::{CachedStore, ChangeFeed, RedisLink, ResponseCache, Store};
@@ -25,23 +28,18 @@ pub use error_codes::ErrorCodes;
 pub use loaders::TenantContext;
 
 use crate::error::{ApiError, GqlResult};
+use guard::Needs;
 
 /// What the in-process cache of statistics may hold.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// What the in-process cache of rendered answers may hold.
 pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The deepest a query may nest: room for GraphiQL's introspection query (its type
-/// references nest `ofType` nine levels), far below what a recursive attack needs.
-pub const MAX_DEPTH: usize = 20;
-/// What one query may cost: a field costs 1, a list field its page size times its
-/// children, a bucketed series 100 plus its children (see the `complexity` attributes).
-pub const MAX_COMPLEXITY: usize = 20_000;
-
 /// The repositories the resolvers call.
 #[derive(Clone)]
 pub struct Services {
     pub tenants: Arc<dyn TenantRepository>,
+    pub keys: Arc<dyn KeyRepository>,
     pub users: Arc<dyn UserRepository>,
     /// Registration panels: one view of the data per question (the index, or SQL).
     pub registrations: Arc<dyn RegistrationViews>,
@@ -84,6 +82,7 @@ impl Services {
         crate::index_refresh::spawn(&engine, store.change_feed());
         Services {
             tenants: shared.clone(),
+            keys: shared.clone(),
             users: shared.clone(),
             registrations: Arc::new(engine.clone()),
             activity: cached.clone(),
@@ -105,8 +104,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The schema with its limits and extensions, before data is attached.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+        .extension(limits::BoundedCost(limits::Limits::DEFAULT))
         .extension(ErrorCodes)
 }
 
@@ -143,6 +141,7 @@ pub struct Query;
 #[Object]
 impl Query {
     /// Registration statistics of the authenticated tenant's users for a period.
+    #[graphql(guard = "Needs(Scope::Read)")]
     async fn registrations(
         &self,
         ctx: &Context<'_>,
@@ -156,6 +155,7 @@ impl Query {
     }
 
     /// One user of the tenant by id; null when the tenant has no such user.
+    #[graphql(guard = "Needs(Scope::Read)")]
     async fn user(
         &self,
         ctx: &Context<'_>,
@@ -166,12 +166,18 @@ impl Query {
 
     /// Several users by id, in the order asked, null where the tenant has no such user;
     /// at most 100 ids.
+    #[graphql(guard = "Needs(Scope::Read)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Up to 100 ids.")] ids: Vec<ID>,
     ) -> GqlResult<Vec<Option<users::User>>> {
         users::users(ctx, ids).await
+    }
+
+    /// The limits every request is held to.
+    async fn limits(&self) -> limits::LimitsObject {
+        limits::LimitsObject(limits::Limits::DEFAULT)
     }
 }
 
@@ -182,6 +188,7 @@ pub struct Mutation;
 impl Mutation {
     /// Creates or updates registered users by id. Every valid item is stored, every
     /// invalid one reported by index; at most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
     async fn upsert_users(
         &self,
         ctx: &Context<'_>,
@@ -192,6 +199,7 @@ impl Mutation {
 
     /// Records player events. A repeated event id is a duplicate, stored once; events may
     /// arrive late and out of order. At most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
     async fn record_events(
         &self,
         ctx: &Context<'_>,
@@ -201,6 +209,7 @@ impl Mutation {
     }
 
     /// Records logins. A repeated login id is a duplicate, stored once. At most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
     async fn record_logins(
         &self,
         ctx: &Context<'_>,
@@ -210,6 +219,7 @@ impl Mutation {
     }
 
     /// Creates or updates medias and live signals (their kind and title). At most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
     async fn upsert_contents(
         &self,
         ctx: &Context<'_>,

@@ -151,7 +151,6 @@ impl RegistrationStats {
     }
 
     /// Every bucket of the period (empty ones with zeros), split by gender, and the peak.
-    #[graphql(complexity = "100 + child_complexity")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ use ottstats_persistence::versions;
 
 use super::activity::UserActivity;
 use super::enums::GenderValue;
+use super::guard::personal;
 use super::registrations::PeriodInput;
 use super::tenant_context;
 use crate::error::{ApiError, GqlResult};
@@ -53,18 +54,19 @@ impl User {
         ID(self.0.id.clone())
     }
 
-    /// Display name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Display name; needs the `pii` scope (null with a `FORBIDDEN` error without it).
+    async fn name(&self, ctx: &Context<'_>) -> Option<&str> {
+        personal(ctx, self.0.name.as_str())
     }
 
     async fn gender(&self) -> GenderValue {
         self.0.gender.into()
     }
 
-    /// `YYYY-MM-DD`, when known.
-    async fn birth_date(&self) -> Option<String> {
-        self.0.birth_date.map(|d| d.format("%Y-%m-%d").to_string())
+    /// `YYYY-MM-DD`, when known; needs the `pii` scope (null with a `FORBIDDEN` error
+    /// without it).
+    async fn birth_date(&self, ctx: &Context<'_>) -> Option<String> {
+        personal(ctx, self.0.birth_date)?.map(|d| d.format("%Y-%m-%d").to_string())
     }
 
     /// Whole years at registration (UTC date); null when unknown or outside 0..=120.

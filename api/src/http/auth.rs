@@ -1,16 +1,31 @@
-//! API keys: `Authorization: Bearer <key>` decides the tenant.
+//! API keys: `Authorization: Bearer <key>` decides the tenant and what the request may do.
+//!
+//! Grants are remembered in process so that a busy dashboard costs no database round
+//! trip per request. Every process polls the installation's keys revision (moved by every
+//! change of a key, in whichever process or CLI made it) and forgets every grant when it
+//! moves: a revocation holds everywhere within [`POLL_EVERY`] and a round trip. Open
+//! sockets watch the same revision.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
+use chrono::Utc;
 use moka::future::Cache;
 use ottstats_domain::RepoError;
-use ottstats_domain::repository::TenantRepository;
-use ottstats_domain::tenant::Tenant;
+use ottstats_domain::access::{Access, KeyGrant, KeyId};
+use ottstats_domain::repository::KeyRepository;
+use ottstats_domain::tenant::{Tenant, TenantId};
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
-/// How long a key's tenant is remembered; a revoked key stops working after at most this.
-const KEY_TTL: Duration = Duration::from_secs(30);
+/// How often the keys revision is read.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How long a grant is remembered even if the revision never moves (a missed poll).
+const GRANT_TTL: Duration = Duration::from_secs(60);
+/// How often a key's last-used time is written, at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -18,36 +33,127 @@ pub enum AuthError {
     Missing,
     #[error("the API key is not valid")]
     Invalid,
+    #[error("the API key has expired")]
+    Expired,
     #[error(transparent)]
     Store(#[from] RepoError),
 }
 
-/// Resolves API keys to tenants, remembering recent answers so that a busy dashboard does
-/// not cost a database round trip per request.
+/// Resolves API keys to their tenant and grant.
 #[derive(Clone)]
-pub struct Authenticator {
-    tenants: Arc<dyn TenantRepository>,
-    known: Cache<String, Option<Tenant>>,
+pub struct Authenticator(Arc<Inner>);
+
+struct Inner {
+    keys: Arc<dyn KeyRepository>,
+    /// Grants of valid keys, by the key's SHA-256.
+    known: Cache<[u8; 32], (Tenant, KeyGrant)>,
+    /// Keys found to open nothing, apart from `known` so that a flood of wrong keys never
+    /// evicts a valid one.
+    unknown: Cache<[u8; 32], ()>,
+    /// The keys revision last read; moves when any key changes anywhere.
+    revision: watch::Sender<i64>,
+    /// When each key's last-used time was last written by this process.
+    touched: Mutex<HashMap<(TenantId, KeyId), Instant>>,
 }
 
 impl Authenticator {
-    pub fn new(tenants: Arc<dyn TenantRepository>) -> Authenticator {
-        Authenticator { tenants, known: Cache::builder().max_capacity(10_000).time_to_live(KEY_TTL).build() }
+    /// Starts polling the keys revision; must be called inside a Tokio runtime.
+    pub fn new(keys: Arc<dyn KeyRepository>) -> Authenticator {
+        let inner = Arc::new(Inner {
+            keys,
+            known: Cache::builder().max_capacity(100_000).time_to_live(GRANT_TTL).build(),
+            unknown: Cache::builder().max_capacity(10_000).time_to_live(GRANT_TTL).build(),
+            revision: watch::channel(0).0,
+            touched: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(poll(Arc::downgrade(&inner)));
+        Authenticator(inner)
     }
 
-    /// The tenant of the request's bearer key.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Tenant, AuthError> {
+    /// The access of the request's bearer key.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Access, AuthError> {
         self.authenticate_key(bearer(headers).ok_or(AuthError::Missing)?).await
     }
 
-    /// The tenant of an API key.
-    pub async fn authenticate_key(&self, key: &str) -> Result<Tenant, AuthError> {
-        if let Some(found) = self.known.get(key).await {
-            return found.ok_or(AuthError::Invalid);
+    /// The access an API key gives.
+    pub async fn authenticate_key(&self, key: &str) -> Result<Access, AuthError> {
+        let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        let found = match self.0.known.get(&hash).await {
+            Some(found) => found,
+            None if self.0.unknown.contains_key(&hash) => return Err(AuthError::Invalid),
+            None => {
+                let revision = *self.0.revision.borrow();
+                match self.0.keys.find_key(key).await? {
+                    Some(found) => {
+                        // A grant read before the revision moved may be stale: not kept.
+                        if *self.0.revision.borrow() == revision {
+                            self.0.known.insert(hash, found.clone()).await;
+                        }
+                        found
+                    }
+                    None => {
+                        self.0.unknown.insert(hash, ()).await;
+                        return Err(AuthError::Invalid);
+                    }
+                }
+            }
+        };
+        let (tenant, grant) = found;
+        if !grant.is_live(Utc::now()) {
+            return Err(AuthError::Expired);
         }
-        let found = self.tenants.find_by_api_key(key).await?;
-        self.known.insert(key.to_owned(), found.clone()).await;
-        found.ok_or(AuthError::Invalid)
+        self.touch(tenant.id, &grant.key);
+        Ok(Access { tenant, grant })
+    }
+
+    /// Moves whenever any key changes: a socket re-checks its key then.
+    pub fn changes(&self) -> watch::Receiver<i64> {
+        self.0.revision.subscribe()
+    }
+
+    /// Writes the key's last-used time, at most once a [`TOUCH_EVERY`] per process,
+    /// without holding up the request.
+    fn touch(&self, tenant: TenantId, key: &KeyId) {
+        let now = Instant::now();
+        {
+            let mut touched = self.0.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = (tenant, key.clone());
+            if touched.get(&entry).is_some_and(|at| now.duration_since(*at) < TOUCH_EVERY) {
+                return;
+            }
+            touched.insert(entry, now);
+        }
+        let (keys, key) = (self.0.keys.clone(), key.clone());
+        tokio::spawn(async move {
+            if let Err(e) = keys.touch_keys(&[(tenant, key)], Utc::now()).await {
+                tracing::warn!(error = %e, "cannot record when a key was last used");
+            }
+        });
+    }
+}
+
+/// Reads the keys revision every [`POLL_EVERY`]; forgets every grant when it moves. Ends
+/// when the authenticator is dropped.
+async fn poll(inner: std::sync::Weak<Inner>) {
+    let mut tick = tokio::time::interval(POLL_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = None;
+    loop {
+        tick.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        match inner.keys.keys_revision().await {
+            Ok(revision) if last != Some(revision) => {
+                if last.is_some() {
+                    inner.known.invalidate_all();
+                    inner.unknown.invalidate_all();
+                }
+                last = Some(revision);
+                inner.revision.send_replace(revision);
+            }
+            Ok(_) => {}
+            // Grants expire by themselves meanwhile; the store's failure shows elsewhere.
+            Err(e) => tracing::debug!(error = %e, "cannot read the keys revision"),
+        }
     }
 }
 

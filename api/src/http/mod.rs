@@ -1,9 +1,12 @@
 //! The HTTP surface: GraphQL, GraphiQL and its assets, health and readiness.
 
+mod answer;
 mod auth;
+mod body;
 mod graphiql;
 mod graphql;
 mod health;
+pub mod listener;
 mod metrics;
 mod ws;
 
@@ -23,9 +26,13 @@ pub use metrics::Metrics;
 
 use crate::graphql::{AppSchema, Services};
 
-/// The largest request body: a full batch of 10,000 items fits with room to spare.
-const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+use body::{BODIES_IN_FLIGHT_BYTES, BodyBudget, MAX_BODY_BYTES};
+
+/// The outer bound of any request, beyond the GraphQL handler's own limit (which
+/// refuses with a coded answer first).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Large requests run on the blocking pool, this many at a time.
+const HEAVY_AT_ONCE: usize = 4;
 
 /// What every handler shares; cloned for every request, so it is one `Arc`.
 #[derive(Clone)]
@@ -39,6 +46,16 @@ pub struct Shared {
     /// Pre-filled in GraphiQL when the server runs with `--demo`.
     pub demo: Option<crate::demo::Demo>,
     pub metrics: Metrics,
+    /// Per-key, cost-based rate limits.
+    pub rate_limits: crate::rate_limit::RateLimiter,
+    /// Addresses that keep presenting wrong keys.
+    pub auth_failures: crate::rate_limit::AuthFailures,
+    /// Memory all request bodies may take together.
+    pub bodies: BodyBudget,
+    /// Turns of large requests on the blocking pool.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// Introspection answers: the same for every tenant, by request.
+    pub introspection: moka::sync::Cache<Vec<u8>, axum::body::Bytes>,
 }
 
 impl std::ops::Deref for AppState {
@@ -53,12 +70,29 @@ impl AppState {
     pub fn new(services: Services, demo: Option<crate::demo::Demo>) -> AppState {
         AppState(Arc::new(Shared {
             schema: crate::graphql::build_schema(services.clone()),
-            auth: Authenticator::new(services.tenants.clone()),
+            auth: Authenticator::new(services.keys.clone()),
+            rate_limits: crate::rate_limit::RateLimiter::new(services.redis.clone(), services.store.installation()),
+            auth_failures: Default::default(),
+            bodies: BodyBudget::new(BODIES_IN_FLIGHT_BYTES),
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
+            introspection: moka::sync::Cache::builder().max_capacity(64).build(),
             services,
             demo,
             metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
         }))
     }
+}
+
+/// What connections in the headroom (see [`listener`]) are served: health only.
+pub fn headroom_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async {
+            let error = crate::error::ApiError::Busy("too many open connections; try again shortly".into());
+            answer::refusal(axum::http::StatusCode::SERVICE_UNAVAILABLE, error, None)
+        })
+        .with_state(state)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -28,8 +28,8 @@ use crate::graphql::TenantContext;
 const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a client has to send `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often an open socket's key is checked again (a revoked key also leaves the
-/// authenticator's cache within 30 s).
+/// How often an open socket's key is checked again without any key changing (so that
+/// an expiry closes it).
 const RECHECK_KEY_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn upgrade(
@@ -77,9 +77,9 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
         let reason = "Forbidden: an API key is required: connection_init payload {\"Authorization\": \"Bearer <key>\"}";
         return close(&mut sink, 4403, reason).await;
     };
-    let tenant = match state.auth.authenticate_key(&key).await {
-        Ok(t) => t,
-        Err(AuthError::Missing | AuthError::Invalid) => {
+    let access = match state.auth.authenticate_key(&key).await {
+        Ok(a) => a,
+        Err(AuthError::Missing | AuthError::Invalid | AuthError::Expired) => {
             return close(&mut sink, 4403, "Forbidden: the API key is not valid").await;
         }
         Err(AuthError::Store(e)) => {
@@ -87,9 +87,9 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
             return close(&mut sink, 4500, "Internal server error").await;
         }
     };
-    let tenant_id = tenant.id;
+    let tenant_id = access.tenant.id;
     let mut data = Data::default();
-    data.insert(TenantContext::new(tenant, &state.services));
+    data.insert(TenantContext::new(access, &state.services));
     // async-graphql runs the handshake itself: hand it the `connection_init` read here.
     // The input ends when the key is revoked, which ends the session.
     let revoked = Arc::new(AtomicBool::new(false));
@@ -111,14 +111,22 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
     }
 }
 
-/// Completes when `key` no longer opens `tenant` (checked every [`RECHECK_KEY_EVERY`]);
-/// a store failure keeps the socket open.
+/// Completes when `key` no longer opens `tenant`: checked whenever any key changes (the
+/// authenticator's revision moves, within a second of a change in any process) and every
+/// [`RECHECK_KEY_EVERY`] (for expiry); a store failure keeps the socket open.
 async fn revocation(auth: Authenticator, key: String, tenant: TenantId) {
+    let mut changes = auth.changes();
     loop {
-        tokio::time::sleep(RECHECK_KEY_EVERY).await;
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() {
+                // The authenticator is gone: the server is shutting down.
+                return std::future::pending().await;
+            },
+            () = tokio::time::sleep(RECHECK_KEY_EVERY) => {}
+        }
         match auth.authenticate_key(&key).await {
-            Ok(t) if t.id == tenant => {}
-            Ok(_) | Err(AuthError::Missing | AuthError::Invalid) => return,
+            Ok(access) if access.tenant.id == tenant => {}
+            Ok(_) | Err(AuthError::Missing | AuthError::Invalid | AuthError::Expired) => return,
             Err(AuthError::Store(e)) => tracing::warn!(error = %e, "cannot re-check a WebSocket's API key"),
         }
     }

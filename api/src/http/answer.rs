@@ -1,0 +1,122 @@
+//! Answers as bytes: encoded once, held to the byte cap, cached without extensions, and
+//! sent with this request's extensions (`cached`, `rateLimit`) spliced in.
+
+use async_graphql::{Response, ServerError};
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use serde_json::json;
+
+use crate::error::{ApiError, Code};
+use crate::rate_limit::{Charge, Limited};
+
+pub const CONTENT_TYPE: &str = "application/graphql-response+json";
+
+/// `extensions.rateLimit`, as GitHub's API words it.
+pub fn rate_limit_json(charge: &Charge) -> serde_json::Value {
+    json!({
+        "limit": charge.limit,
+        "cost": charge.cost,
+        "remaining": charge.remaining,
+        "resetAt": charge.reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+/// `{"data":…,"errors":…}` without extensions; `None` when it cannot be encoded.
+pub fn encode(response: &Response) -> Option<Vec<u8>> {
+    let mut plain = Response::new(response.data.clone());
+    plain.errors = response.errors.clone();
+    match serde_json::to_vec(&plain) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode an answer");
+            None
+        }
+    }
+}
+
+/// `body` (an encoded answer without extensions) with `extensions` added.
+pub fn with_extensions(body: &[u8], extensions: &serde_json::Value) -> Bytes {
+    let open = body.strip_suffix(b"}").unwrap_or(body);
+    let extensions = serde_json::to_vec(extensions).unwrap_or_else(|_| b"{}".to_vec());
+    let mut out = Vec::with_capacity(open.len() + extensions.len() + 16);
+    out.extend_from_slice(open);
+    // `{}` (nothing but extensions) takes no comma.
+    if open.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"extensions\":");
+    out.extend_from_slice(&extensions);
+    out.push(b'}');
+    Bytes::from(out)
+}
+
+pub fn send(status: StatusCode, body: Bytes) -> HttpResponse {
+    (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+}
+
+/// An error not tied to a place in the query (no `locations`), with extensions beside it.
+pub fn refusal(status: StatusCode, error: ApiError, extensions: Option<serde_json::Value>) -> HttpResponse {
+    let error = async_graphql::ErrorExtensions::extend(&error);
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    let body = encode(&Response::from_errors(vec![server_error])).unwrap_or_default();
+    let body = match extensions {
+        Some(ext) => with_extensions(&body, &ext),
+        None => Bytes::from(body),
+    };
+    send(status, body)
+}
+
+/// HTTP 429 with `Retry-After`, `RATE_LIMITED` and `extensions.rateLimit`.
+pub fn rate_limited(limited: &Limited) -> HttpResponse {
+    let (message, retry) = match limited.retry_after {
+        Some(wait) => {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            (
+                format!("rate limit exceeded: this request costs {} points; retry in {seconds} s", limited.charge.cost),
+                seconds,
+            )
+        }
+        None => (
+            format!(
+                "this request costs {} points, more than the key's whole limit of {} a minute: ask for less",
+                limited.charge.cost, limited.charge.limit
+            ),
+            60,
+        ),
+    };
+    let ext = json!({ "rateLimit": rate_limit_json(&limited.charge) });
+    let mut response = refusal(StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), Some(ext));
+    if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The status of a refusal by code.
+pub fn status_of(code: Code) -> StatusCode {
+    match code {
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::Forbidden => StatusCode::FORBIDDEN,
+        Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::BadUserInput | Code::NotFound | Code::QueryTooComplex => StatusCode::OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_are_spliced_into_any_answer() {
+        let ext = json!({"cached": true});
+        assert_eq!(
+            &with_extensions(br#"{"data":{"a":1}}"#, &ext)[..],
+            br#"{"data":{"a":1},"extensions":{"cached":true}}"#
+        );
+        assert_eq!(&with_extensions(b"{}", &ext)[..], br#"{"extensions":{"cached":true}}"#);
+    }
+}
