@@ -244,12 +244,12 @@ async fn another_tenants_entries_copied_in_redis_are_not_served(env: Env) {
     assert_eq!((cache.counters().rejected(Panel::Sessions), cache.counters().misses(Panel::Sessions)), (1, 1));
 }
 
-/// Bytes no cache wrote: garbage, and a frame of the right layout and tenant whose tag
-/// was made up around a value of the right kind.
-fn forgeries(tenant: TenantId, value: &str) -> [Vec<u8>; 2] {
+/// Bytes no cache wrote: garbage, a value of the right kind with no frame, and one in a
+/// frame of the right layout and tenant whose tag was made up.
+fn forgeries(tenant: TenantId, value: &str) -> [Vec<u8>; 3] {
     let garbage = b"\x00\xff not a frame, and not JSON either ".repeat(3);
     let forged = [&[1u8][..], &tenant.0.to_be_bytes(), &[0u8; 32], value.as_bytes()].concat();
-    [garbage, forged]
+    [garbage, value.as_bytes().to_vec(), forged]
 }
 
 async fn garbage_in_redis_is_dropped_and_recomputed(env: Env) {
