@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,49 +28,18 @@ use ottstats_domain::tenant::TenantId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::cache_counters::{CacheCounters, Panel};
 use crate::redis_link::RedisLink;
+use crate::sealed::{self, Sealer};
 use crate::store::Store;
 use crate::versions;
 
 /// How long Redis keeps an answer. Answers of old versions are never read again, so this
 /// only bounds how long they take up room.
 const REDIS_TTL: Duration = Duration::from_secs(3600);
-/// Redis keys carry the release, so that processes of different releases sharing one
-/// Redis never read each other's encodings.
-const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":panel:");
-
-/// The statistics the cache holds, one counter pair each in `/metrics`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Panel {
-    /// Counts by gender (`total`, `byGender`).
-    Genders,
-    Timeline,
-    Ages,
-    Geography,
-    /// A user's sessions in a period (`overview`, `details`).
-    Sessions,
-    Bandwidth,
-}
-
-impl Panel {
-    pub const ALL: [Panel; 6] =
-        [Panel::Genders, Panel::Timeline, Panel::Ages, Panel::Geography, Panel::Sessions, Panel::Bandwidth];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Panel::Genders => "genders",
-            Panel::Timeline => "timeline",
-            Panel::Ages => "ages",
-            Panel::Geography => "geography",
-            Panel::Sessions => "sessions",
-            Panel::Bandwidth => "bandwidth",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+/// Redis keys carry the release and the frame (see `sealed`), so that processes of
+/// different releases sharing one Redis never read each other's encodings.
+const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":sealed:panel:");
 
 /// What the cache holds: the store's answers, shared.
 #[derive(Clone, Serialize, Deserialize)]
@@ -141,32 +110,6 @@ cacheable_list!(GeoCount, Places);
 cacheable_list!(SessionInPeriod, Sessions);
 cacheable_list!(BandwidthStats, Bandwidth);
 
-/// Hits and misses since start, by panel. A hit is an answer that did not query the
-/// statistics tables: found in process, in Redis, or shared with a concurrent load.
-#[derive(Debug, Default)]
-pub struct CacheCounters {
-    hits: [AtomicU64; 6],
-    misses: [AtomicU64; 6],
-}
-
-impl CacheCounters {
-    pub fn hits(&self, panel: Panel) -> u64 {
-        self.hits[panel.index()].load(Ordering::Relaxed)
-    }
-
-    pub fn misses(&self, panel: Panel) -> u64 {
-        self.misses[panel.index()].load(Ordering::Relaxed)
-    }
-
-    pub fn total_hits(&self) -> u64 {
-        Panel::ALL.iter().map(|p| self.hits(*p)).sum()
-    }
-
-    pub fn total_misses(&self) -> u64 {
-        Panel::ALL.iter().map(|p| self.misses(*p)).sum()
-    }
-}
-
 /// The store with a cache in front of its statistics reads.
 #[derive(Clone)]
 pub struct CachedStore {
@@ -212,15 +155,20 @@ impl CachedStore {
             .entries
             .try_get_with_by_ref(&key, async {
                 let shared_key = format!("{REDIS_PREFIX}{key}");
+                let rejected = &self.counters.rejected[panel.index()];
+                // Only an entry that passed its check gets into the process tier.
                 if let Some(redis) = &self.redis
-                    && let Some(entry) = redis.get(&shared_key).await.and_then(|b| decode(&b))
+                    && let Some(bytes) = sealed::fetch(redis, self.store.sealer(), tenant, &shared_key, rejected).await
                 {
-                    return Ok(entry);
+                    if let Some(entry) = decode(&bytes) {
+                        return Ok(entry);
+                    }
+                    rejected.fetch_add(1, Ordering::Relaxed);
                 }
                 loaded.store(true, Ordering::Relaxed);
                 let entry = load.await.map(T::into_entry)?;
                 if let Some(redis) = self.redis.clone() {
-                    share(redis, shared_key, &entry);
+                    share(redis, self.store.sealer(), tenant, shared_key, &entry);
                 }
                 Ok(entry)
             })
@@ -232,17 +180,16 @@ impl CachedStore {
     }
 }
 
-/// An entry read back from Redis; `None` (a miss) when it cannot be decoded.
+/// An entry read back from Redis (its check passed); `None` (a miss) when it cannot be
+/// decoded, which only a bug can cause: the recomputed entry overwrites it.
 fn decode(bytes: &[u8]) -> Option<Entry> {
     serde_json::from_slice(bytes).map_err(|e| tracing::warn!(error = %e, "undecodable cache entry in Redis")).ok()
 }
 
-/// Writes an entry to Redis without holding up the answer.
-fn share(redis: RedisLink, key: String, entry: &Entry) {
+/// Writes an entry to Redis, sealed, without holding up the answer.
+fn share(redis: RedisLink, sealer: &Sealer, tenant: TenantId, key: String, entry: &Entry) {
     match serde_json::to_vec(entry) {
-        Ok(bytes) => {
-            tokio::spawn(async move { redis.set(&key, &bytes, REDIS_TTL).await });
-        }
+        Ok(bytes) => sealed::share(redis, sealer, tenant, key, &bytes, REDIS_TTL),
         Err(e) => tracing::error!(error = %e, "cannot encode a cache entry"),
     }
 }

@@ -85,6 +85,13 @@ impl RedisLink {
         self.call(async move { conn.set_ex::<_, _, ()>(key, value, seconds).await }).await;
     }
 
+    /// Removes `key`; a failure only means the value stays until it expires or is
+    /// overwritten.
+    pub async fn del(&self, key: &str) {
+        let mut conn = self.inner.manager.clone();
+        self.call(async move { conn.del::<_, ()>(key).await }).await;
+    }
+
     /// Publishes `payload` on `channel`; `false` when Redis did not take it.
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> bool {
         let mut conn = self.inner.manager.clone();

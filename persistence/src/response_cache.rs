@@ -23,11 +23,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::redis_link::RedisLink;
+use crate::sealed;
 use crate::store::Store;
 use crate::sync::lock;
 
 const REDIS_TTL: Duration = Duration::from_secs(3600);
-const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":response:");
+/// Keys carry the release and the frame (see `sealed`): a process that wrote unframed
+/// answers never reads a framed one as its body, nor the other way round.
+const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":sealed:response:");
 /// What the manifests (the scopes each request reads) may hold, roughly, in bytes.
 const MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -45,6 +48,8 @@ pub struct ResponseCache {
     salt: Arc<str>,
     hits: Arc<AtomicU64>,
     misses: Arc<AtomicU64>,
+    /// Answers read from Redis that failed their check (see `sealed`), dropped and rendered.
+    rejected: Arc<AtomicU64>,
     /// Answers being rendered, by key: concurrent misses of one answer (every dashboard
     /// open when a write lands) wait for a single render instead of all rendering it.
     rendering: Arc<Mutex<HashMap<String, Rendered>>>,
@@ -56,6 +61,7 @@ type Rendered = watch::Receiver<Option<Option<Bytes>>>;
 
 /// What a lookup learnt, to store the answer under afterwards.
 pub struct Lookup {
+    tenant: TenantId,
     request: String,
     /// The manifest and the versions read before the request ran.
     snapshot: Option<(Arc<[String]>, String)>,
@@ -107,6 +113,7 @@ impl ResponseCache {
             salt: hex(&Sha256::digest(format!("{}|{salt}", store.installation()).as_bytes())).into(),
             hits: Arc::default(),
             misses: Arc::default(),
+            rejected: Arc::default(),
             rendering: Arc::default(),
         }
     }
@@ -114,6 +121,11 @@ impl ResponseCache {
     /// Answers served whole from the cache, and requests that had to run.
     pub fn counts(&self) -> (u64, u64) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    /// Answers found in Redis that failed their integrity check: dropped, never served.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
     }
 
     /// The stored answer to `request` (its query, operation and variables, normalised by
@@ -132,7 +144,7 @@ impl ResponseCache {
             None => match self.render_turn(&format!("learn:{request}")) {
                 Ok(turn) => {
                     self.misses.fetch_add(1, Ordering::Relaxed);
-                    return Ok((Lookup { request, snapshot: None, turn: Some(turn) }, None));
+                    return Ok((Lookup { tenant, request, snapshot: None, turn: Some(turn) }, None));
                 }
                 Err(mut learning) => {
                     let _ = learning.wait_for(Option::is_some).await;
@@ -140,7 +152,7 @@ impl ResponseCache {
                         Some(known) => known,
                         None => {
                             self.misses.fetch_add(1, Ordering::Relaxed);
-                            return Ok((Lookup { request, snapshot: None, turn: None }, None));
+                            return Ok((Lookup { tenant, request, snapshot: None, turn: None }, None));
                         }
                     }
                 }
@@ -158,7 +170,7 @@ impl ResponseCache {
         let mut turn = None;
         let mut found = match self.bodies.get(&key).await {
             Some(body) => Some(body),
-            None => self.shared_body(&key).await,
+            None => self.shared_body(tenant, &key).await,
         };
         if found.is_none() {
             match self.render_turn(&key) {
@@ -179,7 +191,7 @@ impl ResponseCache {
         }
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
-        Ok((Lookup { request, snapshot: Some((manifest, key)), turn }, found))
+        Ok((Lookup { tenant, request, snapshot: Some((manifest, key)), turn }, found))
     }
 
     /// The scopes `request` reads; when another request is learning them right now,
@@ -216,8 +228,7 @@ impl ResponseCache {
             Some((manifest, key)) if scopes.iter().all(|s| manifest.contains(s)) => {
                 if let Some(redis) = self.redis.clone() {
                     let shared_key = format!("{REDIS_PREFIX}{key}");
-                    let bytes = answer.clone();
-                    tokio::spawn(async move { redis.set(&shared_key, &bytes, REDIS_TTL).await });
+                    sealed::share(redis, self.store.sealer(), lookup.tenant, shared_key, &answer, REDIS_TTL);
                 }
                 self.bodies.insert(key, answer.clone()).await;
                 // Stored first, so that no request arriving now renders it again.
@@ -233,9 +244,12 @@ impl ResponseCache {
         }
     }
 
-    async fn shared_body(&self, key: &str) -> Option<Bytes> {
+    /// The answer at `key` in Redis, once it passed its check; only then is it kept in
+    /// process too.
+    async fn shared_body(&self, tenant: TenantId, key: &str) -> Option<Bytes> {
         let redis = self.redis.as_ref()?;
-        let body = Bytes::from(redis.get(&format!("{REDIS_PREFIX}{key}")).await?);
+        let shared_key = format!("{REDIS_PREFIX}{key}");
+        let body = sealed::fetch(redis, self.store.sealer(), tenant, &shared_key, &self.rejected).await?;
         self.bodies.insert(key.to_owned(), body.clone()).await;
         Some(body)
     }

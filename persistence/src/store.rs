@@ -10,6 +10,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::changes::ChangeFeed;
 use crate::connect::{Backend, connect, migrate};
 use crate::error::db_err;
+use crate::sealed::Sealer;
 use crate::version_reads::VersionReads;
 
 /// The repositories over one database pool (SQLite or PostgreSQL).
@@ -23,6 +24,8 @@ pub struct Store {
     /// Where committed writes are announced.
     changes: ChangeFeed,
     installation: Arc<str>,
+    /// Seals what the caches write to Redis; its Debug shows nothing of the secret.
+    sealer: Arc<Sealer>,
     version_reads: VersionReads,
     /// Turns for statistics queries (see [`crate::connect::sql_render_slots`]).
     pub(crate) sql_renders: Arc<tokio::sync::Semaphore>,
@@ -33,17 +36,23 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, RepoError> {
         let db = connect(url).await?;
         migrate(&db).await?;
-        let installation = installation(&db).await?;
+        let (installation, sealer) = installation(&db).await?;
         let backend = Backend::of(&db);
         let version_reads = VersionReads::new(db.clone());
         let write_turn = Arc::new(Mutex::new(()));
         let sql_renders = Arc::new(tokio::sync::Semaphore::new(crate::connect::sql_render_slots(backend)));
-        Ok(Store { db, backend, write_turn, changes: ChangeFeed::local(), installation, version_reads, sql_renders })
+        let changes = ChangeFeed::local();
+        Ok(Store { db, backend, write_turn, changes, installation, sealer, version_reads, sql_renders })
     }
 
     /// The random token naming this database (see the `installation` migration).
     pub fn installation(&self) -> &str {
         &self.installation
+    }
+
+    /// Seals and opens cache entries with this installation's secret.
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The same store, announcing its writes on `changes` (shared with other processes
@@ -122,15 +131,22 @@ impl Store {
     }
 }
 
-async fn installation(db: &DatabaseConnection) -> Result<Arc<str>, RepoError> {
-    let statement =
-        sea_orm::Statement::from_string(db.get_database_backend(), "SELECT token FROM installation WHERE id = 1");
-    let row = db.query_one_raw(statement).await.map_err(db_err)?;
-    let token: String = match row {
-        Some(row) => row.try_get("", "token").map_err(|e| crate::error::corrupt("installation token", e))?,
-        None => return Err(RepoError::Internal("the installation table is empty".into())),
+/// The installation's token and the sealer of its secret (see the `installation`
+/// migrations).
+async fn installation(db: &DatabaseConnection) -> Result<(Arc<str>, Arc<Sealer>), RepoError> {
+    let statement = sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT token, secret FROM installation WHERE id = 1",
+    );
+    let Some(row) = db.query_one_raw(statement).await.map_err(db_err)? else {
+        return Err(RepoError::Internal("the installation table is empty".into()));
     };
-    Ok(token.into())
+    let token: String = row.try_get("", "token").map_err(|e| crate::error::corrupt("installation token", e))?;
+    // The error of a bad secret names the column, never its value.
+    let secret: Option<String> =
+        row.try_get("", "secret").map_err(|_| crate::error::corrupt("installation secret", "unreadable"))?;
+    let secret = secret.ok_or_else(|| crate::error::corrupt("installation secret", "missing"))?;
+    Ok((token.into(), Arc::new(Sealer::from_hex(&secret)?)))
 }
 
 #[async_trait]

@@ -13,6 +13,7 @@ pub use ottstats_persistence::RedisLink;
 pub use ottstats_persistence::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
 use serde_json::Value;
 
+pub mod shared_redis;
 pub mod ws;
 
 /// One test's world: its own database, the services over it and the schema. On

@@ -12,6 +12,7 @@ mod m20261125_130300_create_logins;
 mod m20261125_140000_create_data_versions;
 mod m20261125_150000_create_installation;
 mod m20261201_120000_create_registration_changes;
+mod m20261201_130000_add_installation_secret;
 mod m20261201_140000_add_key_scopes_and_rate_limits;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_140000_create_data_versions::Migration),
             Box::new(m20261125_150000_create_installation::Migration),
             Box::new(m20261201_120000_create_registration_changes::Migration),
+            Box::new(m20261201_130000_add_installation_secret::Migration),
             Box::new(m20261201_140000_add_key_scopes_and_rate_limits::Migration),
         ]
     }
