@@ -123,7 +123,10 @@ pub trait RegistrationStatsRepository: Send + Sync {
 /// Whether the store answers, for readiness probes.
 #[async_trait]
 pub trait HealthCheck: Send + Sync {
+    /// The store answers a read.
     async fn ping(&self) -> Result<(), RepoError>;
+    /// The store takes a write (one that changes nothing): fails on a read-only or full disk.
+    async fn probe_write(&self) -> Result<(), RepoError>;
 }
 
 /// Hands out repositories that answer every panel of one question from one state of the

@@ -36,13 +36,15 @@ fn is_conflict(e: &sea_orm::sqlx::Error) -> bool {
     matches!(e, sea_orm::sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "40001" || c == "40P01"))
 }
 
-/// PostgreSQL reports a five-character SQLSTATE; SQLite a number whose low byte is the
-/// primary code (5 SQLITE_BUSY, 6 SQLITE_LOCKED).
+/// PostgreSQL reports a five-character SQLSTATE (25006: a read-only transaction, as on
+/// a standby; class 53 includes a full disk); SQLite a number whose low byte is the
+/// primary code (5 SQLITE_BUSY, 6 SQLITE_LOCKED, 8 SQLITE_READONLY, 10 SQLITE_IOERR,
+/// 13 SQLITE_FULL, 14 SQLITE_CANTOPEN). The storage, not the request, is at fault.
 fn transient_code(code: &str) -> bool {
     if code.len() == 5 {
-        return code.starts_with("08") || code.starts_with("53") || code.starts_with("57P");
+        return code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "25006";
     }
-    code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+    code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
 }
 
 /// A stored row that does not read back as a domain value: corruption or a bug.

@@ -13,6 +13,7 @@ pub mod entities;
 mod error;
 mod key_repo;
 pub mod migration;
+mod prober;
 pub mod redis_link;
 mod registration_load;
 pub mod registration_log;

@@ -29,6 +29,8 @@ pub struct Store {
     version_reads: VersionReads,
     /// Turns for statistics queries (see [`crate::connect::sql_render_slots`]).
     pub(crate) sql_renders: Arc<tokio::sync::Semaphore>,
+    /// Where the database is, for the health prober's connection of its own.
+    url: Arc<str>,
 }
 
 impl Store {
@@ -42,7 +44,18 @@ impl Store {
         let write_turn = Arc::new(Mutex::new(()));
         let sql_renders = Arc::new(tokio::sync::Semaphore::new(crate::connect::sql_render_slots(backend)));
         let changes = ChangeFeed::local();
-        Ok(Store { db, backend, write_turn, changes, installation, sealer, version_reads, sql_renders })
+        let url = url.into();
+        Ok(Store { db, backend, write_turn, changes, installation, sealer, version_reads, sql_renders, url })
+    }
+
+    /// What health probes ask: on PostgreSQL a connection of its own, so that a busy pool
+    /// never makes the database look away and a stopped one is noticed in half a second;
+    /// on SQLite (a local file that does not go away) the pool itself.
+    pub fn prober(&self) -> Arc<dyn HealthCheck> {
+        match self.backend {
+            Backend::Postgres => Arc::new(crate::prober::Prober::new(self.url.clone())),
+            Backend::Sqlite => Arc::new(self.clone()),
+        }
     }
 
     /// The random token naming this database (see the `installation` migration).
@@ -153,5 +166,14 @@ async fn installation(db: &DatabaseConnection) -> Result<(Arc<str>, Arc<Sealer>)
 impl HealthCheck for Store {
     async fn ping(&self) -> Result<(), RepoError> {
         self.db.execute_unprepared("SELECT 1").await.map(|_| ()).map_err(db_err)
+    }
+
+    async fn probe_write(&self) -> Result<(), RepoError> {
+        // Rewrites a row in place: it needs a writable file and room for the journal.
+        self.db
+            .execute_unprepared("UPDATE installation SET token = token WHERE id = 1")
+            .await
+            .map(|_| ())
+            .map_err(db_err)
     }
 }

@@ -34,6 +34,13 @@ const INLINE_BODY_BYTES: usize = 256 * 1024;
 
 pub async fn execute(State(state): State<AppState>, request: Request) -> HttpResponse {
     let (parts, body) = request.into_parts();
+    if state.db_health.state() == super::db_health::DbState::Down {
+        state.metrics.count_errors([Code::Unavailable.as_str()]);
+        let error = ApiError::Busy("the database is unavailable; try again shortly".into());
+        let mut response = answer::refusal(StatusCode::SERVICE_UNAVAILABLE, error, None);
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        return response;
+    }
     let peer = super::listener::peer(&parts.extensions).ip();
     if let Some(wait) = state.auth_failures.blocked_for(peer) {
         state.metrics.count_errors([Code::RateLimited.as_str()]);
@@ -66,9 +73,26 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> HttpRes
             return answer::refusal(e.status(), error, None);
         }
     };
-    if body.bytes.len() <= INLINE_BODY_BYTES {
-        return run(state, access, body.bytes).await;
+    let health = state.db_health.clone();
+    let answered = async move {
+        if body.bytes.len() <= INLINE_BODY_BYTES {
+            return run(state, access, body.bytes).await;
+        }
+        on_blocking_pool(state, access, body).await
+    };
+    tokio::select! {
+        response = answered => response,
+        () = health.went_down() => {
+            let error = ApiError::Busy("the database went away; try again shortly".into());
+            let mut response = answer::refusal(StatusCode::SERVICE_UNAVAILABLE, error, None);
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+            response
+        }
     }
+}
+
+/// Runs a large request on the blocking pool, a few at a time.
+async fn on_blocking_pool(state: AppState, access: Access, body: super::body::ReadBody) -> HttpResponse {
     let Ok(_turn) = state.heavy.clone().acquire_owned().await else {
         return answer::refusal(StatusCode::SERVICE_UNAVAILABLE, ApiError::Busy("shutting down".into()), None);
     };
@@ -194,15 +218,11 @@ async fn charged(state: &AppState, context: &TenantContext, cost: u64, cached: b
     }
 }
 
-/// One status for a dependency's failure, whatever step it happened in: 503 when the
-/// answer carries `UNAVAILABLE` and no data.
+/// One status for a dependency's failure, whatever step it happened in: 503 whenever
+/// the answer carries `UNAVAILABLE` (with whatever data it has).
 fn unavailable_status(response: &Response) -> StatusCode {
     let unavailable = response.errors.iter().any(|e| error_code(e) == Code::Unavailable.as_str());
-    if unavailable && matches!(response.data, async_graphql::Value::Null) {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    }
+    if unavailable { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
 }
 
 fn internal(what: &str) -> ottstats_domain::RepoError {

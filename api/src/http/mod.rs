@@ -3,6 +3,7 @@
 mod answer;
 mod auth;
 mod body;
+pub mod db_health;
 mod graphiql;
 mod graphql;
 mod health;
@@ -54,6 +55,8 @@ pub struct Shared {
     pub bodies: BodyBudget,
     /// Turns of large requests on the blocking pool.
     pub heavy: Arc<tokio::sync::Semaphore>,
+    /// The database as last probed: requests fail fast while it is away.
+    pub db_health: db_health::DbHealth,
     /// Introspection answers: the same for every tenant, by request.
     pub introspection: moka::sync::Cache<Vec<u8>, axum::body::Bytes>,
 }
@@ -76,6 +79,7 @@ impl AppState {
             bodies: BodyBudget::new(BODIES_IN_FLIGHT_BYTES),
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
             introspection: moka::sync::Cache::builder().max_capacity(64).build(),
+            db_health: db_health::DbHealth::watch(services.store.prober()),
             services,
             demo,
             metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
