@@ -6,6 +6,10 @@ mod graphql;
 mod health;
 mod metrics;
 mod ws;
+mod ws_fanout;
+mod ws_guard;
+mod ws_limits;
+mod ws_session;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +24,7 @@ use tracing::Level;
 
 pub use auth::Authenticator;
 pub use metrics::Metrics;
+pub use ws_limits::SocketLimits;
 
 use crate::graphql::{AppSchema, Services};
 
@@ -39,6 +44,12 @@ pub struct Shared {
     /// Pre-filled in GraphiQL when the server runs with `--demo`.
     pub demo: Option<crate::demo::Demo>,
     pub metrics: Metrics,
+    /// The bounds of `/graphql/ws`.
+    pub socket_limits: SocketLimits,
+    /// Every tenant's operations over `/graphql/ws`, counted against its cap.
+    pub operations: ws_limits::TenantOperations,
+    /// Subscriptions shared by sockets asking the same.
+    pub fanout: ws_fanout::Fanout,
 }
 
 impl std::ops::Deref for AppState {
@@ -51,12 +62,20 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(services: Services, demo: Option<crate::demo::Demo>) -> AppState {
+        AppState::with_socket_limits(services, demo, SocketLimits::DEFAULT)
+    }
+
+    /// A server whose WebSockets have other bounds than the defaults (tests reach them).
+    pub fn with_socket_limits(services: Services, demo: Option<crate::demo::Demo>, limits: SocketLimits) -> AppState {
         AppState(Arc::new(Shared {
             schema: crate::graphql::build_schema(services.clone()),
             auth: Authenticator::new(services.tenants.clone()),
+            fanout: ws_fanout::Fanout::new(services.store.clone()),
             services,
             demo,
             metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
+            socket_limits: limits,
+            operations: ws_limits::TenantOperations::default(),
         }))
     }
 }
