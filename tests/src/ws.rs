@@ -63,7 +63,24 @@ impl WsClient {
     }
 
     pub async fn send(&mut self, message: Value) {
-        self.socket.send(Message::text(message.to_string())).await.unwrap_or_else(|e| panic!("send: {e}"));
+        self.send_text(&message.to_string()).await;
+    }
+
+    /// Sends a text frame as it is (it need not be JSON, nor a message of the protocol).
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// Sends a text frame; `false` when the server has closed the socket already (it may
+    /// close while a large frame is still being sent).
+    pub async fn try_send_text(&mut self, text: &str) -> bool {
+        self.socket.send(Message::text(text)).await.is_ok()
+    }
+
+    /// Waits for the `pong` of a ping; `false` when none (nor anything else) comes within
+    /// `wait`.
+    pub async fn pong(&mut self, wait: Duration) -> bool {
+        matches!(self.receive(wait).await, Some(Received::Message(m)) if m["type"] == "pong")
     }
 
     /// Starts subscription `id`.

@@ -265,7 +265,7 @@ async fn websocket_refuses_missing_and_bad_keys(env: Env) {
     pinging.send(json!({ "type": "hello" })).await;
     assert_eq!(
         pinging.next_event(Duration::from_secs(5)).await,
-        Some(Event::Closed(4400, "Invalid message: connection_init expected".into()))
+        Some(Event::Closed(4400, "Invalid message: unknown `type`".into()))
     );
     // A subscription before connection_init.
     let mut early = WsClient::open(&url).await;

@@ -1,5 +1,9 @@
 //! Gives every error a code: those raised by async-graphql itself (parse, validation,
 //! limits) arrive without one.
+//!
+//! The extension's `request` hook runs for `Schema::execute` only, not for
+//! `execute_stream` (subscriptions and everything else over `/graphql/ws`): the socket
+//! calls [`add_code`] on every error it sends instead (`http::ws_fanout`).
 
 use std::sync::Arc;
 

@@ -5,12 +5,14 @@
 //! subscription up; it pushes when the data version it watches has really moved, which
 //! it also re-reads every few seconds in case a notice was lost.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::{Context, ErrorExtensions, ID, Subscription};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use ottstats_persistence::versions;
 use ottstats_persistence::{Change, Store};
+use tokio::sync::Notify;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::time::Instant;
 
@@ -71,6 +73,47 @@ impl Subscription {
     }
 }
 
+/// The data versions one push was computed from: every write up to these versions of
+/// these scopes is in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub tenant: TenantId,
+    pub scopes: Vec<String>,
+    pub versions: Vec<i64>,
+}
+
+/// Put in the session data of a subscription that several sockets share (see
+/// `http::ws_fanout`): each push leaves its [`Stamp`] here, so that a socket joining
+/// later can tell whether the last push is still current; [`LiveStamp::nudge`] makes
+/// the subscription look at its versions again without waiting for a notice.
+#[derive(Debug, Default)]
+pub struct LiveStamp {
+    last: Mutex<Option<Stamp>>,
+    nudge: Notify,
+}
+
+impl LiveStamp {
+    /// The stamp of the push just made, if a watch made it (errors have none).
+    pub fn take(&self) -> Option<Stamp> {
+        self.lock().take()
+    }
+
+    /// Asks for a fresh look at the versions (still no sooner than [`MIN_INTERVAL`]
+    /// after the last push).
+    pub fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+
+    fn set(&self, stamp: Stamp) {
+        *self.lock() = Some(stamp);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Stamp>> {
+        // A plain value: whole even if a holder panicked.
+        self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// One subscription's view of the data scopes its answer shows.
 struct Watch {
     notices: broadcast::Receiver<Change>,
@@ -80,6 +123,8 @@ struct Watch {
     /// The versions last pushed; `None` before the first push.
     pushed: Option<Vec<i64>>,
     pushed_at: Option<Instant>,
+    /// Present when the subscription is shared by several sockets.
+    stamp: Option<Arc<LiveStamp>>,
 }
 
 impl Watch {
@@ -87,7 +132,8 @@ impl Watch {
         let services = services(ctx)?;
         // Subscribed before the first read, so no change between the two goes unnoticed.
         let notices = services.changes.subscribe();
-        Ok(Watch { notices, store: services.store.clone(), tenant, scopes, pushed: None, pushed_at: None })
+        let stamp = ctx.data_opt::<Arc<LiveStamp>>().cloned();
+        Ok(Watch { notices, store: services.store.clone(), tenant, scopes, pushed: None, pushed_at: None, stamp })
     }
 
     fn stream<T, F>(self, answer: F) -> impl Stream<Item = T>
@@ -97,6 +143,11 @@ impl Watch {
     {
         futures_util::stream::unfold((self, answer), |(mut watch, answer)| async move {
             watch.next_change().await?;
+            if let (Some(stamp), Some(versions)) = (&watch.stamp, &watch.pushed) {
+                // Read before the answer is computed, so the answer holds at least these.
+                let (tenant, scopes) = (watch.tenant, watch.scopes.clone());
+                stamp.set(Stamp { tenant, scopes, versions: versions.clone() });
+            }
             let item = answer();
             Some((item, (watch, answer)))
         })
@@ -129,12 +180,21 @@ impl Watch {
         }
     }
 
-    /// Waits for a notice about this scope, a lag (notices were dropped), or the
+    /// Waits for a notice about this scope, a lag (notices were dropped), a nudge, or the
     /// periodic re-check.
     async fn woken(&mut self) -> Option<()> {
         let deadline = Instant::now() + RECHECK_EVERY;
+        let stamp = self.stamp.clone();
+        let nudged = async move {
+            match &stamp {
+                Some(s) => s.nudge.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(nudged);
         loop {
             tokio::select! {
+                () = &mut nudged => return Some(()),
                 notice = self.notices.recv() => match notice {
                     Ok(change) if self.scopes.iter().any(|s| change.concerns(self.tenant, s)) => return Some(()),
                     Ok(_) => {}

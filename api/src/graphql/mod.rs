@@ -24,7 +24,7 @@ use ottstats_engine::{Engine, EngineSettings};
 use ottstats_persistence::{CachedStore, ChangeFeed, RedisLink, ResponseCache, Store};
 
 pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
-pub use error_codes::ErrorCodes;
+pub use error_codes::{ErrorCodes, add_code};
 pub use loaders::TenantContext;
 
 use crate::error::{ApiError, GqlResult};
@@ -97,7 +97,7 @@ impl Services {
     }
 }
 
-pub use live::Subscription;
+pub use live::{LiveStamp, Stamp, Subscription};
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -77,7 +77,8 @@ impl Metrics {
     }
 
     /// The text exposition, with the caches' counters brought up to date.
-    fn render(&self, services: &Services) -> Result<String, prometheus::Error> {
+    fn render(&self, state: &AppState) -> Result<String, prometheus::Error> {
+        let services = &state.services;
         {
             let _one_at_a_time = self.sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let counters = services.cache.counters();
@@ -91,6 +92,7 @@ impl Metrics {
         }
         let mut families = self.registry.gather();
         families.extend(index_families(services)?);
+        families.extend(socket_families(state)?);
         if let Some(redis) = &services.redis {
             self.redis_up.set(i64::from(redis.is_up()));
             families.extend(prometheus::core::Collector::collect(&self.redis_up));
@@ -145,6 +147,42 @@ fn index_families(services: &Services) -> Result<Vec<prometheus::proto::MetricFa
     Ok(out)
 }
 
+/// `/graphql/ws`: operations, shared executions, answers computed and refusals by a cap.
+fn socket_families(state: &AppState) -> Result<Vec<prometheus::proto::MetricFamily>, prometheus::Error> {
+    let gauges = [
+        ("ottstats_ws_operations", "Operations active over /graphql/ws.", state.operations.total() as u64),
+        (
+            "ottstats_ws_shared_subscriptions",
+            "Subscriptions whose execution sockets share now.",
+            state.fanout.shared() as u64,
+        ),
+    ];
+    let counters = [
+        (
+            "ottstats_ws_answers_total",
+            "Answers computed for /graphql/ws (one per shared push, whatever the sockets).",
+            state.fanout.renders(),
+        ),
+        (
+            "ottstats_ws_refused_operations_total",
+            "Operations refused (RATE_LIMITED) by a cap per socket or per tenant.",
+            state.operations.refusals(),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, help, value) in gauges {
+        let g = IntGauge::new(name, help)?;
+        g.set(i64::try_from(value).unwrap_or(i64::MAX));
+        out.extend(prometheus::core::Collector::collect(&g));
+    }
+    for (name, help, value) in counters {
+        let c = prometheus::IntCounter::new(name, help)?;
+        c.inc_by(value);
+        out.extend(prometheus::core::Collector::collect(&c));
+    }
+    Ok(out)
+}
+
 /// Raises a registry counter to a cache's own running count.
 fn catch_up(counters: &IntCounterVec, panel: &str, value: u64) {
     let counter = counters.with_label_values(&[panel]);
@@ -152,7 +190,7 @@ fn catch_up(counters: &IntCounterVec, panel: &str, value: u64) {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    match state.metrics.render(&state.services) {
+    match state.metrics.render(&state) {
         Ok(text) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot render metrics");

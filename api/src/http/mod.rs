@@ -10,6 +10,10 @@ mod health;
 pub mod listener;
 mod metrics;
 mod ws;
+mod ws_fanout;
+mod ws_guard;
+mod ws_limits;
+mod ws_session;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +28,7 @@ use tracing::Level;
 
 pub use auth::Authenticator;
 pub use metrics::Metrics;
+pub use ws_limits::SocketLimits;
 
 use crate::graphql::{AppSchema, Services};
 
@@ -59,6 +64,12 @@ pub struct Shared {
     pub db_health: db_health::DbHealth,
     /// Introspection answers: the same for every tenant, by request.
     pub introspection: moka::sync::Cache<Vec<u8>, axum::body::Bytes>,
+    /// The bounds of `/graphql/ws`.
+    pub socket_limits: SocketLimits,
+    /// Every tenant's operations over `/graphql/ws`, counted against its cap.
+    pub operations: ws_limits::TenantOperations,
+    /// Subscriptions shared by sockets asking the same.
+    pub fanout: ws_fanout::Fanout,
 }
 
 impl std::ops::Deref for AppState {
@@ -71,6 +82,11 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(services: Services, demo: Option<crate::demo::Demo>) -> AppState {
+        AppState::with_socket_limits(services, demo, SocketLimits::DEFAULT)
+    }
+
+    /// A server whose WebSockets have other bounds than the defaults (tests reach them).
+    pub fn with_socket_limits(services: Services, demo: Option<crate::demo::Demo>, limits: SocketLimits) -> AppState {
         AppState(Arc::new(Shared {
             schema: crate::graphql::build_schema(services.clone()),
             auth: Authenticator::new(services.keys.clone()),
@@ -80,9 +96,12 @@ impl AppState {
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
             introspection: moka::sync::Cache::builder().max_capacity(64).build(),
             db_health: db_health::DbHealth::watch(services.store.prober()),
+            fanout: ws_fanout::Fanout::new(services.store.clone()),
             services,
             demo,
             metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
+            socket_limits: limits,
+            operations: ws_limits::TenantOperations::default(),
         }))
     }
 }

@@ -1,28 +1,30 @@
 //! `GET /graphql/ws`: subscriptions over `graphql-transport-ws`.
 //!
 //! The API key comes in the `connection_init` payload (`{"Authorization": "Bearer <key>"}`,
-//! as GraphiQL sends it). The key is checked here, before async-graphql sees the socket,
-//! so that a refusal closes with the protocol's codes: 4403 for a missing or bad key (and
-//! later, when the key is revoked), 4401 for a subscription sent before
-//! `connection_init`, 4400 for anything else, 4408 when no `connection_init` comes in
-//! time, 4500 when the key cannot be checked.
+//! as GraphiQL sends it). Until the key is accepted a socket may send at most 16 KiB a
+//! message and a few pings a second; every message is checked against the protocol
+//! ([`ws_guard`](super::ws_guard)), and an acknowledged socket is served by
+//! [`ws_session`](super::ws_session). Close codes: 4400 for a message the protocol does
+//! not allow, 1009 for one too long, 4401 for a subscription sent before
+//! `connection_init`, 4403 for a missing or bad key (and later, when the key is revoked),
+//! 4408 when no `connection_init` comes in time, 4409 for a reused operation id, 4429 for
+//! a second `connection_init`, 4499 for a client that does not read its pushes, 4500
+//! when the key cannot be checked.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use ottstats_domain::tenant::TenantId;
+use tokio::time::Instant;
 
 use super::AppState;
 use super::auth::{AuthError, Authenticator, bearer_value};
-use crate::graphql::TenantContext;
+use super::ws_guard::{self, ClientMessage, PONG, PingBudget, Refusal};
+use super::ws_session::{End, SLOW_READER, Session, next_message, write};
 
 /// The one subprotocol served.
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -31,49 +33,59 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an open socket's key is checked again without any key changing (so that
 /// an expiry closes it).
 const RECHECK_KEY_EVERY: Duration = Duration::from_secs(30);
+/// How long a close frame may take to go out: a client that does not read cannot take it
+/// either, and the socket is dropped then anyway.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-pub async fn upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
     let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !offered.split(',').any(|p| p.trim() == PROTOCOL) {
         let message = format!("subscriptions speak the {PROTOCOL} subprotocol (Sec-WebSocket-Protocol: {PROTOCOL})");
         return (StatusCode::BAD_REQUEST, message).into_response();
     }
-    upgrade.protocols([PROTOCOL]).on_upgrade(move |socket| serve(state, protocol, socket))
+    // The transport refuses a larger frame or message while reading it, so no message
+    // past the largest allowed is ever buffered whole; the smaller limit before
+    // `connection_init` is checked on each message.
+    let max = state.socket_limits.max_message;
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .protocols([PROTOCOL])
+        .on_upgrade(move |socket| serve(state, socket))
 }
 
-async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
+async fn serve(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
-    let (first, message) = loop {
-        let text = match tokio::time::timeout_at(deadline, next_text(&mut stream)).await {
-            Ok(Some(text)) => text,
-            Ok(None) => return,
-            Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
-        };
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(&text) else {
-            return close(&mut sink, 4400, "Invalid message: not JSON").await;
-        };
-        // Pings are allowed at any time, even before the handshake.
-        match message.get("type").and_then(|t| t.as_str()) {
-            Some("connection_init") => break (text, message),
-            Some("ping") => {
-                if sink.send(Message::Text(r#"{"type":"pong"}"#.into())).await.is_err() {
+    let limits = state.socket_limits;
+    let mut pings = PingBudget::new(limits.ping_burst, limits.pings_per_second, Instant::now());
+    let deadline = Instant::now() + INIT_TIMEOUT;
+    let payload = loop {
+        let text =
+            match tokio::time::timeout_at(deadline, next_message(&mut stream, limits.max_message_before_ack)).await {
+                Ok(Some(Ok(text))) => text,
+                Ok(Some(Err(refusal))) => return close(&mut sink, refusal.code, &refusal.reason).await,
+                Ok(None) => return,
+                Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
+            };
+        match ws_guard::read(&text, limits.max_message_before_ack) {
+            Ok(ClientMessage::ConnectionInit(payload)) => break payload.map(serde_json::Value::Object),
+            // Pings are allowed at any time, even before the handshake.
+            Ok(ClientMessage::Ping) => {
+                if pings.answer(Instant::now())
+                    && write(&mut sink, PONG.to_owned(), limits.write_timeout).await.is_err()
+                {
                     return;
                 }
             }
-            Some("pong") => {}
-            Some("subscribe") => {
+            // No operation exists yet: a `complete` names an unknown id, which is ignored.
+            Ok(ClientMessage::Pong | ClientMessage::Complete { .. }) => {}
+            Ok(ClientMessage::Subscribe { .. }) => {
                 return close(&mut sink, 4401, "Unauthorized: send connection_init with the API key first").await;
             }
-            _ => return close(&mut sink, 4400, "Invalid message: connection_init expected").await,
+            Err(refusal) => return close(&mut sink, refusal.code, &refusal.reason).await,
         }
     };
-    let Some(key) = api_key(message.get("payload")).map(str::to_owned) else {
+    let Some(key) = api_key(payload.as_ref()).map(str::to_owned) else {
         let reason = "Forbidden: an API key is required: connection_init payload {\"Authorization\": \"Bearer <key>\"}";
         return close(&mut sink, 4403, reason).await;
     };
@@ -88,26 +100,20 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
         }
     };
     let tenant_id = access.tenant.id;
-    let mut data = Data::default();
-    data.insert(TenantContext::new(access, &state.services));
-    // async-graphql runs the handshake itself: hand it the `connection_init` read here.
-    // The input ends when the key is revoked, which ends the session.
-    let revoked = Arc::new(AtomicBool::new(false));
-    let watch_key = {
-        let (revoked, auth) = (revoked.clone(), state.auth.clone());
-        async move {
-            revocation(auth, key, tenant_id).await;
-            revoked.store(true, Ordering::Relaxed);
+    if write(&mut sink, r#"{"type":"connection_ack"}"#.to_owned(), limits.write_timeout).await.is_err() {
+        return;
+    }
+    // The session ends when the key is revoked.
+    let revoked = revocation(state.auth.clone(), key.clone(), tenant_id);
+    let session = Session::new(state.clone(), access, key, pings);
+    match session.run(&mut sink, &mut stream, revoked).await {
+        End::Left => {}
+        End::Refused(refusal) => close(&mut sink, refusal.code, &refusal.reason).await,
+        End::SlowReader => {
+            let reason = format!("Slow reader: a push could not be written within {:?}", limits.write_timeout);
+            close(&mut sink, SLOW_READER, &reason).await;
         }
-    };
-    let replayed =
-        futures_util::stream::once(async move { Ok(Message::Text(first.into())) }).chain(stream).take_until(watch_key);
-    GraphQLWebSocket::new_with_pair(&mut sink, replayed, state.schema.clone(), protocol)
-        .on_connection_init(move |_| async move { Ok(data) })
-        .serve()
-        .await;
-    if revoked.load(Ordering::Relaxed) {
-        close(&mut sink, 4403, "Forbidden: the API key was revoked").await;
+        End::Stopped => close(&mut sink, 4403, "Forbidden: the API key was revoked").await,
     }
 }
 
@@ -132,22 +138,6 @@ async fn revocation(auth: Authenticator, key: String, tenant: TenantId) {
     }
 }
 
-/// The next text frame; `None` when the client leaves.
-async fn next_text<S>(stream: &mut S) -> Option<String>
-where
-    S: futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin,
-{
-    while let Some(Ok(message)) = stream.next().await {
-        match message {
-            Message::Text(text) => return Some(text.to_string()),
-            Message::Binary(bytes) => return String::from_utf8(bytes.to_vec()).ok(),
-            Message::Close(_) => return None,
-            Message::Ping(_) | Message::Pong(_) => {}
-        }
-    }
-    None
-}
-
 /// The key of a `connection_init` payload: `Authorization` (any case) as `Bearer <key>`,
 /// or `apiKey`.
 fn api_key(payload: Option<&serde_json::Value>) -> Option<&str> {
@@ -164,10 +154,14 @@ async fn close<S>(sink: &mut S, code: u16, reason: &str)
 where
     S: futures_util::Sink<Message> + Unpin,
 {
+    let reason = Refusal::new(code, reason).reason_for_frame().to_owned();
     let frame = CloseFrame { code, reason: reason.into() };
-    // The client may already be gone; nothing to do then.
-    let _ = sink.send(Message::Close(Some(frame))).await;
-    let _ = sink.close().await;
+    // The client may already be gone, or not reading; nothing to do then.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        let _ = sink.send(Message::Close(Some(frame))).await;
+        let _ = sink.close().await;
+    })
+    .await;
 }
 
 #[cfg(test)]

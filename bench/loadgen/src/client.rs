@@ -122,6 +122,19 @@ impl Api {
         value["data"]["registrations"]["total"].as_i64().ok_or_else(|| "no data.registrations.total".to_owned())
     }
 
+    /// Runs any GraphQL request; its `data`, or an error for errors.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Result<Value, String> {
+        let body = json!({ "query": query, "variables": variables });
+        Ok(self.exchange_json(serde_json::to_vec(&body).unwrap_or_default()).await?["data"].clone())
+    }
+
+    /// `GET /metrics` (Prometheus text).
+    pub async fn metrics(&self) -> Result<String, String> {
+        let url = self.graphql_url.join("/metrics").map_err(|e| e.to_string())?;
+        let response = self.http.get(url).send().await.map_err(|e| format!("GET /metrics: {e}"))?;
+        response.text().await.map_err(|e| format!("GET /metrics: {e}"))
+    }
+
     /// Writes one user with `upsertUsers`; an error unless the report says accepted=1.
     pub async fn upsert_user(&self, user: Value) -> Result<(), String> {
         let body = json!({ "query": UPSERT, "variables": { "users": [user] } });

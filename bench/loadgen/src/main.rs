@@ -4,8 +4,10 @@
 //! and a last `BENCH key=value …` line, and exits non-zero when anything failed.
 
 mod client;
+mod flood;
 mod fresh;
 mod mixed;
+mod same;
 mod stats;
 mod subscribers;
 mod users;
@@ -95,6 +97,40 @@ enum Mode {
         #[arg(long, default_value = "10s", value_parser = parse_duration)]
         push_timeout: Duration,
     },
+    /// Many sockets, one and the same `liveUserActivity`, then one event for the user:
+    /// what the write costs the server (answers, SQL, memory) and how soon each socket has it.
+    Same {
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=2_000))]
+        count: u32,
+        /// The subscription (variables `$id: ID!` and `$period: PeriodInput!`).
+        #[arg(long, default_value = "bench/ws_attack.graphql")]
+        subscription_file: PathBuf,
+        /// The user watched (registered, with events in the period).
+        #[arg(long, default_value = "u0000001")]
+        user: String,
+        /// The server's process id: report its resident memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// A shell command printing a running count of SQL reads (its last line), run
+        /// before and after the write.
+        #[arg(long)]
+        sql_probe: Option<String>,
+        /// How long to wait for every socket's first push, and then for the write's.
+        #[arg(long, default_value = "120s", value_parser = parse_duration)]
+        wait: Duration,
+    },
+    /// Floods: large pings before `connection_init` on many sockets, then many
+    /// subscriptions on one socket.
+    Flood {
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+        sockets: u32,
+        #[arg(long, default_value_t = 15_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        ping_bytes: u64,
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+        subscriptions: u32,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
 }
 
 /// `250ms`, `30s`, `2m`, or a bare number of seconds; at most an hour.
@@ -143,6 +179,25 @@ async fn main() -> ExitCode {
                 push_timeout,
             };
             subscribers::run(&cli.common, &prefix, options).await
+        }
+        Mode::Same { count, subscription_file, user, server_pid, sql_probe, wait } => {
+            match std::fs::read_to_string(&subscription_file) {
+                Ok(query) => {
+                    let options =
+                        same::Options { count: count as usize, query, user, server_pid, sql_probe, timeout: wait };
+                    same::run(&cli.common, &prefix, options).await
+                }
+                Err(e) => Err(format!("cannot read --subscription-file {}: {e}", subscription_file.display())),
+            }
+        }
+        Mode::Flood { sockets, ping_bytes, subscriptions, server_pid } => {
+            let options = flood::Options {
+                sockets: sockets as usize,
+                ping_bytes: ping_bytes as usize,
+                subscriptions: subscriptions as usize,
+                server_pid,
+            };
+            flood::run(&cli.common, options).await
         }
     };
     match result {
