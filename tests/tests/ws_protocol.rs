@@ -215,10 +215,10 @@ async fn errors_pushed_over_the_socket_carry_a_code(env: Env) {
     let server = env.serve(None).await;
     let (_, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
     let mut ws = WsClient::connect_with_key(&server.ws_url(), &key).await;
-    let heavy_page = "events(first: 1000) { nodes { id type occurredAt day position device referrer sessionId } }";
-    let too_complex = format!(
-        "subscription($p: PeriodInput!) {{ liveUserActivity(id: \"a\", period: $p) {{ a: {heavy_page} b: {heavy_page} c: {heavy_page} }} }}"
-    );
+    // Over the field limit (2,000 once expanded), refused before it runs.
+    let many = "overview { streams } ".repeat(1_100);
+    let too_complex =
+        format!("subscription($p: PeriodInput!) {{ liveUserActivity(id: \"a\", period: $p) {{ {many} }} }}");
     for (query, variables, code) in [
         ("subscription { nothingHere }", json!({}), "BAD_USER_INPUT"),
         ("subscription {", json!({}), "BAD_USER_INPUT"),
