@@ -266,6 +266,8 @@ async fn garbage_in_redis_is_dropped_and_recomputed(env: Env) {
         let (services, again) = process(store, &redis, env.path).await;
         assert_eq!(ask_thrice(&again, &key, &m).await, fresh(2));
         assert_eq!(services.responses.rejected(), 1);
+        let metrics = again.metrics().await;
+        assert!(metrics.contains("ottstats_cache_rejected_total{panel=\"response\"} 1"), "{metrics}");
         raw.rewritten(&answer, &junk).await;
     }
 

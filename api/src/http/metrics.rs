@@ -28,6 +28,7 @@ pub struct Metrics {
     errors: IntCounterVec,
     cache_hits: IntCounterVec,
     cache_misses: IntCounterVec,
+    cache_rejected: IntCounterVec,
     redis_up: IntGauge,
     /// Serialises copying the caches' own counters into the registry.
     sync: Arc<Mutex<()>>,
@@ -58,6 +59,13 @@ impl Metrics {
             ),
             &["panel"],
         )?;
+        let cache_rejected = IntCounterVec::new(
+            Opts::new(
+                "cache_rejected_total",
+                "Values read from Redis that failed their integrity tag (dropped and recomputed), by panel.",
+            ),
+            &["panel"],
+        )?;
         // Not registered (reported only with Redis configured), so not prefixed by the registry.
         let redis_up =
             IntGauge::new("ottstats_redis_up", "1 while Redis answers, 0 while it is down; absent without Redis.")?;
@@ -66,7 +74,9 @@ impl Metrics {
         registry.register(Box::new(errors.clone()))?;
         registry.register(Box::new(cache_hits.clone()))?;
         registry.register(Box::new(cache_misses.clone()))?;
-        Ok(Metrics { registry, requests, latency, errors, cache_hits, cache_misses, redis_up, sync: Arc::default() })
+        registry.register(Box::new(cache_rejected.clone()))?;
+        let sync = Arc::default();
+        Ok(Metrics { registry, requests, latency, errors, cache_hits, cache_misses, cache_rejected, redis_up, sync })
     }
 
     /// Counts the errors of a GraphQL response by their `extensions.code`.
@@ -85,10 +95,12 @@ impl Metrics {
             for panel in Panel::ALL {
                 catch_up(&self.cache_hits, panel.name(), counters.hits(panel));
                 catch_up(&self.cache_misses, panel.name(), counters.misses(panel));
+                catch_up(&self.cache_rejected, panel.name(), counters.rejected(panel));
             }
             let (hits, misses) = services.responses.counts();
             catch_up(&self.cache_hits, "response", hits);
             catch_up(&self.cache_misses, "response", misses);
+            catch_up(&self.cache_rejected, "response", services.responses.rejected());
         }
         let mut families = self.registry.gather();
         families.extend(index_families(services)?);
