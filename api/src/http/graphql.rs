@@ -139,13 +139,13 @@ async fn run(state: AppState, access: Access, body: Bytes) -> HttpResponse {
     // A stored answer, when there is one, costs a single point.
     let lookup = if introspection {
         if let Some(stored) = key.as_ref().and_then(|k| state.introspection.get(k)) {
-            return charged(&state, &context, 1, true, &stored).await;
+            return stored_answer(&state, &context, &stored).await;
         }
         None
     } else {
         match &key {
             Some(k) => match state.services.responses.lookup(tenant_id, k).await {
-                Ok((_, Some(stored))) => return charged(&state, &context, 1, true, &stored).await,
+                Ok((_, Some(stored))) => return stored_answer(&state, &context, &stored).await,
                 Ok((lookup, None)) => Some(lookup),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read data versions; running uncached");
@@ -204,11 +204,11 @@ async fn run(state: AppState, access: Access, body: Bytes) -> HttpResponse {
     answer::send(status, answer::with_extensions(&body, &ext))
 }
 
-/// A stored answer, charged `cost`.
-async fn charged(state: &AppState, context: &TenantContext, cost: u64, cached: bool, stored: &Bytes) -> HttpResponse {
-    match state.rate_limits.charge(&context.tenant, &context.key, cost).await {
+/// A stored answer: it costs a single point.
+async fn stored_answer(state: &AppState, context: &TenantContext, stored: &Bytes) -> HttpResponse {
+    match state.rate_limits.charge(&context.tenant, &context.key, 1).await {
         Ok(charge) => {
-            let ext = json!({ "cached": cached, "rateLimit": rate_limit_json(&charge) });
+            let ext = json!({ "cached": true, "rateLimit": rate_limit_json(&charge) });
             answer::send(StatusCode::OK, answer::with_extensions(stored, &ext))
         }
         Err(limited) => {

@@ -145,18 +145,7 @@ fn index_families(services: &Services) -> Result<Vec<prometheus::proto::MetricFa
             c.fallback_answers.load(Relaxed),
         ),
     ];
-    let mut out = Vec::new();
-    for (name, help, value) in gauges {
-        let g = IntGauge::new(name, help)?;
-        g.set(i64::try_from(value).unwrap_or(i64::MAX));
-        out.extend(prometheus::core::Collector::collect(&g));
-    }
-    for (name, help, value) in counters {
-        let c = prometheus::IntCounter::new(name, help)?;
-        c.inc_by(value);
-        out.extend(prometheus::core::Collector::collect(&c));
-    }
-    Ok(out)
+    families(&gauges, &counters)
 }
 
 /// `/graphql/ws`: operations, shared executions, answers computed and refusals by a cap.
@@ -181,15 +170,23 @@ fn socket_families(state: &AppState) -> Result<Vec<prometheus::proto::MetricFami
             state.operations.refusals(),
         ),
     ];
+    families(&gauges, &counters)
+}
+
+/// Families of one sample each, read from counts kept elsewhere: `(name, help, value)`.
+fn families(
+    gauges: &[(&str, &str, u64)],
+    counters: &[(&str, &str, u64)],
+) -> Result<Vec<prometheus::proto::MetricFamily>, prometheus::Error> {
     let mut out = Vec::new();
     for (name, help, value) in gauges {
-        let g = IntGauge::new(name, help)?;
-        g.set(i64::try_from(value).unwrap_or(i64::MAX));
+        let g = IntGauge::new(*name, *help)?;
+        g.set(i64::try_from(*value).unwrap_or(i64::MAX));
         out.extend(prometheus::core::Collector::collect(&g));
     }
     for (name, help, value) in counters {
-        let c = prometheus::IntCounter::new(name, help)?;
-        c.inc_by(value);
+        let c = prometheus::IntCounter::new(*name, *help)?;
+        c.inc_by(*value);
         out.extend(prometheus::core::Collector::collect(&c));
     }
     Ok(out)
