@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ottstats_api::graphql::Services;
 use ottstats_api::http::{AppState, SocketLimits};
+use ottstats_domain::access::{NewKey, Scopes};
 use ottstats_persistence::ChangeFeed;
 use ottstats_tests::ws::{Event, WsClient};
 use ottstats_tests::{Env, TestServer, on_each_backend};
@@ -330,6 +331,37 @@ async fn identical_subscriptions_share_one_execution_and_a_joiner_never_gets_sta
     panic!("the shared execution outlived its sockets");
 }
 
+async fn operations_and_their_pushes_are_charged_to_the_key_s_rate_limit(env: Env) {
+    let (tenant, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
+    let writer = NewKey { name: "writer".into(), scopes: Scopes::parse("write").unwrap(), expires_at: None };
+    let (_, writer) = env.services.keys.create_key(tenant.id, writer).await.unwrap();
+    assert!(env.services.tenants.set_rate_limit(tenant.id, Some(100)).await.unwrap());
+    let server = env.serve(None).await;
+    // 68 points (33 DAY buckets × 2 + 2), the cost the same question has over HTTP.
+    let series = "subscription($p: PeriodInput!) { liveRegistrations(period: $p) { timeline { buckets { total } } } }";
+    let mut ws = WsClient::connect_with_key(&server.ws_url(), &key).await;
+    ws.subscribe("a", series, january()).await;
+    ws.next_data(WAIT).await;
+    // 32 points left: a second operation is refused before it runs, the first goes on.
+    ws.subscribe("b", series, january()).await;
+    let errors = refusal(&mut ws).await;
+    let extensions = &errors[0]["extensions"];
+    assert_eq!(extensions["code"], "RATE_LIMITED", "{errors:#}");
+    assert_eq!(extensions["rateLimit"]["cost"], 68);
+    assert_eq!(
+        (extensions["rateLimit"]["limit"].clone(), extensions["rateLimit"]["remaining"].clone()),
+        (json!(100), json!(0))
+    );
+    assert!((1..=60).contains(&extensions["retryAfter"].as_u64().unwrap()), "{errors:#}");
+    // A write (by a key of its own) makes the first push again: it costs 68 more, which
+    // the bucket lacks, so the operation ends with RATE_LIMITED.
+    write(&server, &writer, UPSERT, json!({ "u": [user("u1")] })).await;
+    let errors = refusal(&mut ws).await;
+    assert_eq!(errors[0]["extensions"]["code"], "RATE_LIMITED", "{errors:#}");
+    assert_eq!(ws.next_event(Duration::from_millis(500)).await, None);
+    assert_eq!(metric(&server, "ottstats_graphql_errors_total{code=\"RATE_LIMITED\"}").await, 2.0);
+}
+
 on_each_backend!(
     a_reused_operation_id_closes_with_4409,
     a_message_the_protocol_does_not_allow_closes_with_4400,
@@ -340,4 +372,5 @@ on_each_backend!(
     errors_pushed_over_the_socket_carry_a_code,
     a_client_that_does_not_read_is_closed_and_its_operations_freed,
     identical_subscriptions_share_one_execution_and_a_joiner_never_gets_stale_figures,
+    operations_and_their_pushes_are_charged_to_the_key_s_rate_limit,
 );

@@ -70,7 +70,18 @@ pub fn refusal(status: StatusCode, error: ApiError, extensions: Option<serde_jso
 
 /// HTTP 429 with `Retry-After`, `RATE_LIMITED` and `extensions.rateLimit`.
 pub fn rate_limited(limited: &Limited) -> HttpResponse {
-    let (message, retry) = match limited.retry_after {
+    let (message, retry) = limited_message(limited);
+    let ext = json!({ "rateLimit": rate_limit_json(&limited.charge) });
+    let mut response = refusal(StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), Some(ext));
+    if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// A rate limit refusal's message, and the whole seconds to wait before trying again.
+pub fn limited_message(limited: &Limited) -> (String, u64) {
+    match limited.retry_after {
         Some(wait) => {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             (
@@ -85,13 +96,7 @@ pub fn rate_limited(limited: &Limited) -> HttpResponse {
             ),
             60,
         ),
-    };
-    let ext = json!({ "rateLimit": rate_limit_json(&limited.charge) });
-    let mut response = refusal(StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), Some(ext));
-    if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
-    response
 }
 
 /// The status of a refusal by code.

@@ -22,11 +22,14 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::AppState;
+use super::answer::{limited_message, rate_limit_json};
 use super::ws_fanout::{Rendered, ShareKey, Start};
 use super::ws_guard::{self, ClientMessage, PONG, PingBudget, Refusal};
 use super::ws_limits::OperationSlot;
 use crate::error::Code;
 use crate::graphql::TenantContext;
+use crate::graphql::limits::{self, Limits, Measured};
+use crate::rate_limit::Limited;
 
 /// The close code of a socket whose client does not read its pushes. PROTOCOL.md does not
 /// use it; the reference client (graphql-ws) gives the same code the same meaning for
@@ -60,6 +63,9 @@ struct Op {
     generation: u64,
     abort: AbortHandle,
     pushed: bool,
+    /// What each push after the first takes from the key's bucket (the first was paid
+    /// for by the `subscribe`).
+    cost: u64,
     _slot: OperationSlot,
 }
 
@@ -99,9 +105,9 @@ impl Session {
                 message = next_message(stream, limits.max_message) => match message {
                     None => return End::Left,
                     Some(Err(refusal)) => return End::Refused(refusal),
-                    Some(Ok(text)) => self.message(&text),
+                    Some(Ok(text)) => self.message(&text).await,
                 },
-                Some(output) = self.outputs.next(), if !self.outputs.is_empty() => Ok(self.output(output)),
+                Some(output) = self.outputs.next(), if !self.outputs.is_empty() => Ok(self.output(output).await),
                 () = &mut until => return End::Stopped,
             };
             match step {
@@ -117,12 +123,12 @@ impl Session {
     }
 
     /// Acts on one client message; the frame to send back, if any.
-    fn message(&mut self, text: &str) -> Result<Option<String>, Refusal> {
+    async fn message(&mut self, text: &str) -> Result<Option<String>, Refusal> {
         match ws_guard::read(text, self.state.socket_limits.max_message)? {
             ClientMessage::ConnectionInit(_) => Err(Refusal::new(4429, "Too many initialisation requests")),
             ClientMessage::Ping => Ok(self.pings.answer(Instant::now()).then(|| PONG.to_owned())),
             ClientMessage::Pong => Ok(None),
-            ClientMessage::Subscribe { id, payload } => self.subscribe(id, payload),
+            ClientMessage::Subscribe { id, payload } => self.subscribe(id, payload).await,
             // An unknown id (completed already, or never used) is ignored, as the protocol
             // allows; a known one stops at once, with no `complete` sent back.
             ClientMessage::Complete { id } => {
@@ -132,7 +138,7 @@ impl Session {
         }
     }
 
-    fn subscribe(&mut self, id: String, mut payload: Map<String, Value>) -> Result<Option<String>, Refusal> {
+    async fn subscribe(&mut self, id: String, mut payload: Map<String, Value>) -> Result<Option<String>, Refusal> {
         if self.ops.contains_key(&id) {
             return Err(Refusal::new(4409, format!("Subscriber for {id} already exists")));
         }
@@ -161,6 +167,22 @@ impl Session {
             );
             return Ok(Some(refused(&id, &why)));
         };
+        // Charged as an HTTP request is, before it runs: its cost, from the key's bucket.
+        // A document over the limits is not charged; its execution refuses it with a code.
+        let variables = std::mem::take(&mut request.variables);
+        let measure = match request.parsed_query() {
+            Ok(doc) => limits::check(doc, &variables, &Limits::DEFAULT).ok(),
+            Err(_) => None,
+        };
+        request.variables = variables;
+        if let Some(measure) = measure {
+            request.data.insert(Measured(measure));
+        }
+        let cost = measure.map_or(1, |m| m.cost);
+        if let Err(limited) = self.state.rate_limits.charge(&self.access.tenant, &self.access.grant.key, cost).await {
+            self.state.metrics.count_errors([Code::RateLimited.as_str()]);
+            return Ok(Some(rate_limited(&id, &limited)));
+        }
         let shareable = is_single_field_subscription(&mut request);
         let start: Start = {
             let (schema, services, access) =
@@ -194,13 +216,13 @@ impl Session {
             .map(move |push| Output { id: push_id.clone(), generation, push: Some(push) })
             .chain(futures_util::stream::once(async move { end }));
         self.outputs.push(outputs.boxed());
-        self.ops.insert(id, Op { generation, abort, pushed: false, _slot: slot });
+        self.ops.insert(id, Op { generation, abort, pushed: false, cost, _slot: slot });
         Ok(None)
     }
 
     /// The frame for one output of an operation; nothing for an operation the client
     /// completed already.
-    fn output(&mut self, output: Output) -> Option<String> {
+    async fn output(&mut self, output: Output) -> Option<String> {
         let op = self.ops.get_mut(&output.id).filter(|op| op.generation == output.generation)?;
         let id = serde_json::to_string(&output.id).unwrap_or_else(|_| "\"\"".to_owned());
         let Some(push) = output.push else {
@@ -208,24 +230,49 @@ impl Session {
             return Some(format!(r#"{{"id":{id},"type":"complete"}}"#));
         };
         self.state.metrics.count_errors(push.codes.iter().map(String::as_str));
+        let (first, cost) = (!op.pushed, op.cost);
+        op.pushed = true;
         match &push.request_error {
             // An operation refused before it ran (parse, validation, limits) gets `error`,
             // which ends it: no `complete` follows.
-            Some(errors) if !op.pushed => {
+            Some(errors) if first => {
                 self.ops.remove(&output.id);
-                Some(format!(r#"{{"id":{id},"type":"error","payload":{errors}}}"#))
+                return Some(format!(r#"{{"id":{id},"type":"error","payload":{errors}}}"#));
             }
-            _ => {
-                op.pushed = true;
-                Some(format!(r#"{{"id":{id},"type":"next","payload":{}}}"#, push.payload))
+            _ => {}
+        }
+        // The first push was paid for by the `subscribe`. Each later one renders the
+        // question again, so it is charged as a new request. An empty bucket ends the
+        // operation with `RATE_LIMITED`: the client subscribes again once its points are
+        // back, and its first push is then the whole, current answer.
+        if !first {
+            let charged = self.state.rate_limits.charge(&self.access.tenant, &self.access.grant.key, cost).await;
+            if let Err(limited) = charged {
+                self.ops.remove(&output.id);
+                self.state.metrics.count_errors([Code::RateLimited.as_str()]);
+                return Some(rate_limited(&output.id, &limited));
             }
         }
+        Some(format!(r#"{{"id":{id},"type":"next","payload":{}}}"#, push.payload))
     }
 }
 
 /// An `error` frame refusing operation `id` with `RATE_LIMITED`.
 fn refused(id: &str, message: &str) -> String {
     let payload = serde_json::json!([{ "message": message, "extensions": { "code": Code::RateLimited.as_str() } }]);
+    serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
+}
+
+/// An `error` frame ending operation `id` because the key's bucket lacks its cost: coded
+/// `RATE_LIMITED`, with `rateLimit` and `retryAfter` (seconds) in its extensions.
+fn rate_limited(id: &str, limited: &Limited) -> String {
+    let (message, retry_after) = limited_message(limited);
+    let extensions = serde_json::json!({
+        "code": Code::RateLimited.as_str(),
+        "retryAfter": retry_after,
+        "rateLimit": rate_limit_json(&limited.charge),
+    });
+    let payload = serde_json::json!([{ "message": message, "extensions": extensions }]);
     serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
 }
 
