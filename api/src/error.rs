@@ -86,6 +86,8 @@ impl ApiError {
             ApiError::Busy(_) => Code::Unavailable,
             // A conflict that outlasted the store's own retries.
             ApiError::Repo(RepoError::Unavailable(_) | RepoError::Conflict(_)) => Code::Unavailable,
+            // A tenant past its share of statistics queries (a limit on use).
+            ApiError::Repo(RepoError::Crowded(_)) => Code::RateLimited,
             ApiError::Repo(RepoError::Internal(_)) => Code::Internal,
         }
     }
@@ -131,6 +133,9 @@ impl ErrorExtensions for ApiError {
                     LimitError::FragmentCycle(_) => {}
                 }
             }),
+            ApiError::Repo(RepoError::Crowded(why)) => {
+                Error::new(why.as_str()).extend_with(|_, ext| ext.set("code", Code::RateLimited.as_str()))
+            }
             ApiError::Repo(e) => {
                 // Details stay in the log; the client learns only the kind of failure.
                 let code = self.code();

@@ -30,6 +30,10 @@ pub enum RepoError {
     /// was rolled back whole, and trying it again may succeed.
     #[error("write conflict: {0}")]
     Conflict(String),
+    /// The tenant has as many queries of this kind under way as it may: refused at once
+    /// so that other tenants keep their turns; retrying shortly may succeed.
+    #[error("too busy: {0}")]
+    Crowded(String),
     /// Anything else: a bug or a corrupt row. Logged, never shown to clients.
     #[error("storage failure: {0}")]
     Internal(String),

@@ -87,7 +87,9 @@ impl Store {
             .bind(tenant.0)
             .push(" AND s.user_id = ")
             .bind(user);
+        let turn = self.sql_turns.take(tenant).await?;
         let rows = self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)?;
+        drop(turn);
         rows.iter()
             .map(|row| {
                 let summary = session(playback_session::Model::from_query_result(row, "").map_err(db_err)?)?;
@@ -155,7 +157,9 @@ impl Store {
             .push(" AND e.occurred_at < ")
             .bind(last.end.timestamp_millis())
             .push(" AND e.bandwidth_kbps IS NOT NULL GROUP BY 1");
+        let turn = self.sql_turns.take(tenant).await?;
         let rows = self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)?;
+        drop(turn);
         for row in rows {
             let idx: i64 = get(&row, "idx")?;
             let slot =

@@ -22,6 +22,7 @@ pub mod response_cache;
 mod retry;
 mod sealed;
 mod sql;
+mod sql_turns;
 mod store;
 mod sync;
 mod tenant_repo;

@@ -28,10 +28,9 @@ impl Store {
             .registration_filter(filter);
     }
 
-    async fn rows(&self, sql: Sql) -> Result<Vec<QueryResult>, RepoError> {
+    async fn rows(&self, tenant: TenantId, sql: Sql) -> Result<Vec<QueryResult>, RepoError> {
         // Queue for a turn rather than for a pooled connection, which would time out.
-        let _turn =
-            self.sql_renders.acquire().await.map_err(|_| RepoError::Unavailable("the store is closing".into()))?;
+        let _turn = self.sql_turns.take(tenant).await?;
         self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)
     }
 }
@@ -66,7 +65,7 @@ impl RegistrationStatsRepository for Store {
         Store::registrations_in(&mut sql, tenant, from, to, filter);
         sql.push(" GROUP BY u.gender");
         let mut counts = GenderCounts::default();
-        for row in self.rows(sql).await? {
+        for row in self.rows(tenant, sql).await? {
             counts.add(gender(&row)?, count(&row)?);
         }
         Ok(counts)
@@ -95,7 +94,7 @@ impl RegistrationStatsRepository for Store {
             .bind(to)
             .registration_filter(filter)
             .push(" GROUP BY 1, 2");
-        for row in self.rows(sql).await? {
+        for row in self.rows(tenant, sql).await? {
             let idx: i64 = get(&row, "idx")?;
             let slot =
                 usize::try_from(idx).ok().and_then(|i| out.get_mut(i)).ok_or_else(|| corrupt("bucket index", idx))?;
@@ -114,7 +113,7 @@ impl RegistrationStatsRepository for Store {
         let mut sql = Sql::new("SELECT u.age AS age, COUNT(*) AS n");
         Store::registrations_in(&mut sql, tenant, from, to, filter);
         sql.push(" GROUP BY u.age");
-        self.rows(sql)
+        self.rows(tenant, sql)
             .await?
             .iter()
             .map(|row| {
@@ -151,7 +150,7 @@ impl RegistrationStatsRepository for Store {
         Store::registrations_in(&mut sql, tenant, from, to, filter);
         sql.push(" GROUP BY 1, 2, 3");
         let mut out = Vec::new();
-        for row in self.rows(sql).await? {
+        for row in self.rows(tenant, sql).await? {
             let country: Option<String> = get(&row, "country")?;
             let place = match country {
                 None => GeoPlace::NoCountry,

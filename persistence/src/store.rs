@@ -27,8 +27,8 @@ pub struct Store {
     /// Seals what the caches write to Redis; its Debug shows nothing of the secret.
     sealer: Arc<Sealer>,
     version_reads: VersionReads,
-    /// Turns for statistics queries (see [`crate::connect::sql_render_slots`]).
-    pub(crate) sql_renders: Arc<tokio::sync::Semaphore>,
+    /// Turns for statistics queries, fair between tenants (see [`crate::sql_turns`]).
+    pub(crate) sql_turns: Arc<crate::sql_turns::SqlTurns>,
     /// Where the database is, for the health prober's connection of its own.
     url: Arc<str>,
 }
@@ -42,10 +42,10 @@ impl Store {
         let backend = Backend::of(&db);
         let version_reads = VersionReads::new(db.clone());
         let write_turn = Arc::new(Mutex::new(()));
-        let sql_renders = Arc::new(tokio::sync::Semaphore::new(crate::connect::sql_render_slots(backend)));
+        let sql_turns = Arc::new(crate::sql_turns::SqlTurns::new(crate::connect::sql_render_slots(backend)));
         let changes = ChangeFeed::local();
         let url = url.into();
-        Ok(Store { db, backend, write_turn, changes, installation, sealer, version_reads, sql_renders, url })
+        Ok(Store { db, backend, write_turn, changes, installation, sealer, version_reads, sql_turns, url })
     }
 
     /// What health probes ask: on PostgreSQL a connection of its own, so that a busy pool

@@ -348,10 +348,9 @@ async fn operations_and_their_pushes_are_charged_to_the_key_s_rate_limit(env: En
     let extensions = &errors[0]["extensions"];
     assert_eq!(extensions["code"], "RATE_LIMITED", "{errors:#}");
     assert_eq!(extensions["rateLimit"]["cost"], 68);
-    assert_eq!(
-        (extensions["rateLimit"]["limit"].clone(), extensions["rateLimit"]["remaining"].clone()),
-        (json!(100), json!(0))
-    );
+    assert_eq!(extensions["rateLimit"]["limit"], 100);
+    // What the bucket holds (32, and what a moment refilled), short of the cost.
+    assert!((32..40).contains(&extensions["rateLimit"]["remaining"].as_u64().unwrap()), "{errors:#}");
     assert!((1..=60).contains(&extensions["retryAfter"].as_u64().unwrap()), "{errors:#}");
     // A write (by a key of its own) makes the first push again: it costs 68 more, which
     // the bucket lacks, so the operation ends with RATE_LIMITED.

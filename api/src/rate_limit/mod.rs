@@ -117,7 +117,11 @@ impl RateLimiter {
             }
             Ok(Err(not_until)) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let charge = Charge { limit: limit.into(), cost, remaining: 0, reset_at: later(full_in(0)) };
+                // The points the bucket holds now: the cost less those it waits for (as
+                // the Redis script says it).
+                let missing = u64::try_from(wait.as_nanos().div_ceil(per_point.as_nanos().max(1))).unwrap_or(u64::MAX);
+                let remaining = cost.saturating_sub(missing);
+                let charge = Charge { limit: limit.into(), cost, remaining, reset_at: later(full_in(remaining)) };
                 Err(Limited { charge, retry_after: Some(wait) })
             }
             Err(_) => {
@@ -153,7 +157,8 @@ mod tests {
         assert_eq!((first.limit, first.cost, first.remaining), (600, 500, 100));
         assert!(first.reset_at > Utc::now());
         let refused = limiter.charge(&t, &key, 200).await.unwrap_err();
-        assert_eq!(refused.charge.remaining, 0);
+        // What the bucket holds is said, though it is not enough.
+        assert!((99..=101).contains(&refused.charge.remaining), "{refused:?}");
         // 100 points short at 10 points a second: about 10 s.
         let wait = refused.retry_after.unwrap();
         assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10), "{wait:?}");
