@@ -11,10 +11,7 @@ use ottstats_domain::repository::KeyRepository;
 use ottstats_domain::tenant::{Tenant, TenantId};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement};
 use sha2::{Digest, Sha256};
 
 use crate::entities::{api_key, tenant};
@@ -135,7 +132,10 @@ impl KeyRepository for Store {
     }
 
     async fn create_key(&self, tenant: TenantId, new: NewKey) -> Result<(KeyRecord, String), RepoError> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        // A read-then-write transaction on SQLite must hold the write lock from its start
+        // (a request's last-used write may land meanwhile).
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
         let made = insert_key(&txn, tenant, &new).await?;
         bump_keys_revision(&txn).await?;
         txn.commit().await.map_err(db_err)?;
@@ -154,7 +154,10 @@ impl KeyRepository for Store {
     }
 
     async fn revoke_key(&self, tenant: TenantId, key: &KeyId) -> Result<bool, RepoError> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        // A read-then-write transaction on SQLite must hold the write lock from its start
+        // (a request's last-used write may land meanwhile).
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
         let revoked = api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(millis(Utc::now())))
             .filter(api_key::Column::TenantId.eq(tenant.0))
@@ -175,7 +178,10 @@ impl KeyRepository for Store {
         key: &KeyId,
         overlap: std::time::Duration,
     ) -> Result<Option<(KeyRecord, String)>, RepoError> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        // A read-then-write transaction on SQLite must hold the write lock from its start
+        // (a request's last-used write may land meanwhile).
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
         let Some(old) = live_row(&txn, tenant, key).await? else {
             return Ok(None);
         };

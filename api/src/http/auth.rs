@@ -50,6 +50,9 @@ struct Inner {
     /// Keys found to open nothing, apart from `known` so that a flood of wrong keys never
     /// evicts a valid one.
     unknown: Cache<[u8; 32], ()>,
+    /// Keys that opened a tenant within the last hour (hashes only): an address refused for
+    /// wrong keys is still served for these, since their grants may be looked up again.
+    proven: Cache<[u8; 32], ()>,
     /// The keys revision last read; moves when any key changes anywhere.
     revision: watch::Sender<i64>,
     /// When each key's last-used time was last written by this process.
@@ -63,6 +66,7 @@ impl Authenticator {
             keys,
             known: Cache::builder().max_capacity(100_000).time_to_live(GRANT_TTL).build(),
             unknown: Cache::builder().max_capacity(10_000).time_to_live(GRANT_TTL).build(),
+            proven: Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(3600)).build(),
             revision: watch::channel(0).0,
             touched: Mutex::new(HashMap::new()),
         });
@@ -102,8 +106,16 @@ impl Authenticator {
         if !grant.is_live(Utc::now()) {
             return Err(AuthError::Expired);
         }
+        self.0.proven.insert(hash, ()).await;
         self.touch(tenant.id, &grant.key);
         Ok(Access { tenant, grant })
+    }
+
+    /// Whether the request's key opened a tenant in this process within the last hour. An
+    /// address refused for its wrong keys is still served for such keys (many clients
+    /// share an address behind a carrier's NAT); no other key of it costs a lookup.
+    pub async fn proven(&self, headers: &HeaderMap) -> bool {
+        bearer(headers).is_some_and(|key| self.0.proven.contains_key(&<[u8; 32]>::from(Sha256::digest(key.as_bytes()))))
     }
 
     /// Moves whenever any key changes: a socket re-checks its key then.

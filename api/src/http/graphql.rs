@@ -42,7 +42,11 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> HttpRes
         return response;
     }
     let peer = super::listener::peer(&parts.extensions).ip();
-    if let Some(wait) = state.auth_failures.blocked_for(peer) {
+    let blocked = match state.auth_failures.blocked_for(peer) {
+        Some(wait) if !state.auth.proven(&parts.headers).await => Some(wait),
+        _ => None,
+    };
+    if let Some(wait) = blocked {
         state.metrics.count_errors([Code::RateLimited.as_str()]);
         let message = format!("too many requests with wrong keys from this address; retry in {} s", wait.as_secs() + 1);
         let mut response = answer::refusal(StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), None);
