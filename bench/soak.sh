@@ -141,8 +141,8 @@ sleep "$REST"
 RSS_AFTER=$(rss_mb)
 curl -fs "$URL/metrics" >"$OUT/metrics.txt"
 SERVED=$(awk '/^ottstats_http_requests_total/ { n += $2 } END { printf "%d", n }' "$OUT/metrics.txt")
-BY_STATUS=$(awk -F'[{}]' '/^ottstats_http_requests_total/ { match($2, /status="[0-9]+"/); s = substr($2, RSTART + 8, 3); split($3, v, " "); n[s] += v[2] } END { for (k in n) printf "%s=%d ", k, n[k] }' "$OUT/metrics.txt")
-CODES=$(awk -F'[{}]' '/^ottstats_graphql_errors_total/ { match($2, /code="[A-Z_]+"/); c = substr($2, RSTART + 6, RLENGTH - 7); split($3, v, " "); printf "%s=%d ", c, v[2] }' "$OUT/metrics.txt")
+BY_STATUS=$(awk -F'[{}]' '/^ottstats_http_requests_total/ { match($2, /status="[0-9]+"/); s = substr($2, RSTART + 8, 3); split($3, v, " "); n[s] += v[1] } END { for (k in n) printf "%s=%d ", k, n[k] }' "$OUT/metrics.txt")
+CODES=$(awk -F'[{}]' '/^ottstats_graphql_errors_total/ { match($2, /code="[A-Z_]+"/); c = substr($2, RSTART + 6, RLENGTH - 7); split($3, v, " "); printf "%s=%d ", c, v[1] }' "$OUT/metrics.txt")
 OPS=$(awk '/^ottstats_ws_operations /{ print $2 }' "$OUT/metrics.txt")
 
 echo
