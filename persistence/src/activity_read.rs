@@ -11,8 +11,8 @@ use ottstats_domain::playback::bandwidth::BandwidthStats;
 use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::tenant::TenantId;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, Select,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, Select,
 };
 
 use crate::activity_rows::{content, event, login, session};
@@ -87,9 +87,7 @@ impl Store {
             .bind(tenant.0)
             .push(" AND s.user_id = ")
             .bind(user);
-        let turn = self.sql_turns.take(tenant).await?;
-        let rows = self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)?;
-        drop(turn);
+        let rows = self.statistics_rows(tenant, sql).await?;
         rows.iter()
             .map(|row| {
                 let summary = session(playback_session::Model::from_query_result(row, "").map_err(db_err)?)?;
@@ -157,9 +155,7 @@ impl Store {
             .push(" AND e.occurred_at < ")
             .bind(last.end.timestamp_millis())
             .push(" AND e.bandwidth_kbps IS NOT NULL GROUP BY 1");
-        let turn = self.sql_turns.take(tenant).await?;
-        let rows = self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)?;
-        drop(turn);
+        let rows = self.statistics_rows(tenant, sql).await?;
         for row in rows {
             let idx: i64 = get(&row, "idx")?;
             let slot =

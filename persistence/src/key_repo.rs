@@ -132,8 +132,6 @@ impl KeyRepository for Store {
     }
 
     async fn create_key(&self, tenant: TenantId, new: NewKey) -> Result<(KeyRecord, String), RepoError> {
-        // A read-then-write transaction on SQLite must hold the write lock from its start
-        // (a request's last-used write may land meanwhile).
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
         let made = insert_key(&txn, tenant, &new).await?;
@@ -154,8 +152,6 @@ impl KeyRepository for Store {
     }
 
     async fn revoke_key(&self, tenant: TenantId, key: &KeyId) -> Result<bool, RepoError> {
-        // A read-then-write transaction on SQLite must hold the write lock from its start
-        // (a request's last-used write may land meanwhile).
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
         let revoked = api_key::Entity::update_many()
@@ -178,8 +174,6 @@ impl KeyRepository for Store {
         key: &KeyId,
         overlap: std::time::Duration,
     ) -> Result<Option<(KeyRecord, String)>, RepoError> {
-        // A read-then-write transaction on SQLite must hold the write lock from its start
-        // (a request's last-used write may land meanwhile).
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
         let Some(old) = live_row(&txn, tenant, key).await? else {

@@ -10,9 +10,9 @@ use ottstats_domain::period::Period;
 use ottstats_domain::registration_filter::RegistrationFilter;
 use ottstats_domain::repository::RegistrationStatsRepository;
 use ottstats_domain::tenant::TenantId;
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::QueryResult;
 
-use crate::error::{corrupt, db_err};
+use crate::error::corrupt;
 use crate::sql::{Sql, bucket_sql};
 use crate::store::Store;
 
@@ -26,12 +26,6 @@ impl Store {
             .push(" AND u.registered_at < ")
             .bind(to)
             .registration_filter(filter);
-    }
-
-    async fn rows(&self, tenant: TenantId, sql: Sql) -> Result<Vec<QueryResult>, RepoError> {
-        // Queue for a turn rather than for a pooled connection, which would time out.
-        let _turn = self.sql_turns.take(tenant).await?;
-        self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)
     }
 }
 
@@ -65,7 +59,7 @@ impl RegistrationStatsRepository for Store {
         Store::registrations_in(&mut sql, tenant, from, to, filter);
         sql.push(" GROUP BY u.gender");
         let mut counts = GenderCounts::default();
-        for row in self.rows(tenant, sql).await? {
+        for row in self.statistics_rows(tenant, sql).await? {
             counts.add(gender(&row)?, count(&row)?);
         }
         Ok(counts)
@@ -94,7 +88,7 @@ impl RegistrationStatsRepository for Store {
             .bind(to)
             .registration_filter(filter)
             .push(" GROUP BY 1, 2");
-        for row in self.rows(tenant, sql).await? {
+        for row in self.statistics_rows(tenant, sql).await? {
             let idx: i64 = get(&row, "idx")?;
             let slot =
                 usize::try_from(idx).ok().and_then(|i| out.get_mut(i)).ok_or_else(|| corrupt("bucket index", idx))?;
@@ -113,7 +107,7 @@ impl RegistrationStatsRepository for Store {
         let mut sql = Sql::new("SELECT u.age AS age, COUNT(*) AS n");
         Store::registrations_in(&mut sql, tenant, from, to, filter);
         sql.push(" GROUP BY u.age");
-        self.rows(tenant, sql)
+        self.statistics_rows(tenant, sql)
             .await?
             .iter()
             .map(|row| {
@@ -150,7 +144,7 @@ impl RegistrationStatsRepository for Store {
         Store::registrations_in(&mut sql, tenant, from, to, filter);
         sql.push(" GROUP BY 1, 2, 3");
         let mut out = Vec::new();
-        for row in self.rows(tenant, sql).await? {
+        for row in self.statistics_rows(tenant, sql).await? {
             let country: Option<String> = get(&row, "country")?;
             let place = match country {
                 None => GeoPlace::NoCountry,

@@ -23,13 +23,13 @@ pub struct SqlTurns {
     all: Arc<Semaphore>,
     per_tenant: usize,
     queue: usize,
-    tenants: Mutex<HashMap<TenantId, Tenant>>,
+    tenants: Mutex<HashMap<TenantId, Share>>,
 }
 
 /// One tenant's share: `admitted` counts its queries running or waiting, `running` those
 /// holding a turn.
 #[derive(Debug, Clone)]
-struct Tenant {
+struct Share {
     admitted: Arc<Semaphore>,
     running: Arc<Semaphore>,
 }
@@ -59,7 +59,7 @@ impl SqlTurns {
             let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
             tenants
                 .entry(tenant)
-                .or_insert_with(|| Tenant {
+                .or_insert_with(|| Share {
                     admitted: Arc::new(Semaphore::new(self.per_tenant + self.queue)),
                     running: Arc::new(Semaphore::new(self.per_tenant)),
                 })

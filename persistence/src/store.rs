@@ -4,13 +4,14 @@ use async_trait::async_trait;
 use ottstats_domain::RepoError;
 use ottstats_domain::repository::HealthCheck;
 use ottstats_domain::tenant::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::changes::ChangeFeed;
 use crate::connect::{Backend, connect, migrate};
 use crate::error::db_err;
 use crate::sealed::Sealer;
+use crate::sql::Sql;
 use crate::version_reads::VersionReads;
 
 /// The repositories over one database pool (SQLite or PostgreSQL).
@@ -90,6 +91,14 @@ impl Store {
             txn.execute_unprepared("UPDATE installation SET token = token WHERE id = 0").await.map_err(db_err)?;
         }
         Ok(txn)
+    }
+
+    /// The rows of a statistics query of `tenant`'s, run in one of its turns (see
+    /// [`crate::sql_turns`]): queued for a turn rather than for a pooled connection,
+    /// which would time out.
+    pub(crate) async fn statistics_rows(&self, tenant: TenantId, sql: Sql) -> Result<Vec<QueryResult>, RepoError> {
+        let _turn = self.sql_turns.take(tenant).await?;
+        self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)
     }
 
     /// Bumps the versions of `scopes` inside `txn`, commits, then announces the change.

@@ -114,7 +114,7 @@ impl Authenticator {
     /// Whether the request's key opened a tenant in this process within the last hour. An
     /// address refused for its wrong keys is still served for such keys (many clients
     /// share an address behind a carrier's NAT); no other key of it costs a lookup.
-    pub async fn proven(&self, headers: &HeaderMap) -> bool {
+    pub fn proven(&self, headers: &HeaderMap) -> bool {
         bearer(headers).is_some_and(|key| self.0.proven.contains_key(&<[u8; 32]>::from(Sha256::digest(key.as_bytes()))))
     }
 

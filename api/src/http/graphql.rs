@@ -43,7 +43,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> HttpRes
     }
     let peer = super::listener::peer(&parts.extensions).ip();
     let blocked = match state.auth_failures.blocked_for(peer) {
-        Some(wait) if !state.auth.proven(&parts.headers).await => Some(wait),
+        Some(wait) if !state.auth.proven(&parts.headers) => Some(wait),
         _ => None,
     };
     if let Some(wait) = blocked {
