@@ -1,10 +1,10 @@
 //! What one user's activity needs from storage.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use crate::RepoError;
 use crate::granularity::Bucket;
+use crate::page::{Page, PageRequest};
 use crate::period::Period;
 use crate::playback::activity::SessionInPeriod;
 use crate::playback::bandwidth::BandwidthStats;
@@ -20,13 +20,6 @@ pub struct RecordOutcome {
     pub duplicates: usize,
 }
 
-/// Where an events page starts: after this (instant, id).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventCursor {
-    pub occurred_at: DateTime<Utc>,
-    pub id: String,
-}
-
 /// Which events of a user in a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventQuery<'a> {
@@ -35,6 +28,14 @@ pub struct EventQuery<'a> {
     pub period: &'a Period,
     /// `None`: every type.
     pub types: Option<&'a [EventType]>,
+}
+
+/// The logins of a user in a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginQuery<'a> {
+    pub tenant: TenantId,
+    pub user_id: &'a str,
+    pub period: &'a Period,
 }
 
 #[async_trait]
@@ -60,13 +61,9 @@ pub trait ActivityRepository: Send + Sync {
         period: &Period,
     ) -> Result<Vec<SessionInPeriod>, RepoError>;
 
-    /// Up to `limit` events ordered by (instant, id), after `after` when given.
-    async fn events_page(
-        &self,
-        q: &EventQuery<'_>,
-        after: Option<&EventCursor>,
-        limit: usize,
-    ) -> Result<Vec<PlayerEvent>, RepoError>;
+    /// A page of the events, ordered by (instant, id), oldest first; a backward page is
+    /// read from its end, never by reading every event before it.
+    async fn events_page(&self, q: &EventQuery<'_>, page: &PageRequest) -> Result<Page<PlayerEvent>, RepoError>;
 
     async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError>;
 
@@ -78,12 +75,8 @@ pub trait ActivityRepository: Send + Sync {
         buckets: &[Bucket],
     ) -> Result<Vec<BandwidthStats>, RepoError>;
 
-    /// The user's logins in the period, newest first, at most `limit`.
-    async fn logins(
-        &self,
-        tenant: TenantId,
-        user_id: &str,
-        period: &Period,
-        limit: usize,
-    ) -> Result<Vec<Login>, RepoError>;
+    /// A page of the logins, ordered by (instant, id), newest first.
+    async fn logins_page(&self, q: &LoginQuery<'_>, page: &PageRequest) -> Result<Page<Login>, RepoError>;
+
+    async fn count_logins(&self, q: &LoginQuery<'_>) -> Result<u64, RepoError>;
 }

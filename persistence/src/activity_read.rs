@@ -3,18 +3,17 @@
 use std::collections::HashMap;
 
 use ottstats_domain::RepoError;
-use ottstats_domain::activity_repository::{EventCursor, EventQuery};
+use ottstats_domain::activity_repository::{EventQuery, LoginQuery};
 use ottstats_domain::granularity::Bucket;
+use ottstats_domain::page::{Page, PageRequest};
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::SessionInPeriod;
 use ottstats_domain::playback::bandwidth::BandwidthStats;
 use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::tenant::TenantId;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryResult, Select};
 
+use crate::activity_pages::{Order, read_page};
 use crate::activity_rows::{content, event, login, session};
 use crate::entities::{content as content_entity, login as login_entity, playback_session, player_event};
 use crate::error::{corrupt, db_err};
@@ -44,6 +43,17 @@ fn events_of(q: &EventQuery<'_>) -> Select<player_event::Entity> {
         select = select.filter(E::EventType.is_in(types.iter().map(|t| t.as_str())));
     }
     select
+}
+
+/// The user's logins in the period.
+fn logins_of(q: &LoginQuery<'_>) -> Select<login_entity::Entity> {
+    use login_entity::Column as L;
+    let (from, to) = millis(q.period);
+    login_entity::Entity::find()
+        .filter(L::TenantId.eq(q.tenant.0))
+        .filter(L::UserId.eq(q.user_id))
+        .filter(L::OccurredAt.gte(from))
+        .filter(L::OccurredAt.lt(to))
 }
 
 impl Store {
@@ -104,27 +114,13 @@ impl Store {
     pub(crate) async fn read_events_page(
         &self,
         q: &EventQuery<'_>,
-        after: Option<&EventCursor>,
-        limit: usize,
-    ) -> Result<Vec<PlayerEvent>, RepoError> {
+        request: &PageRequest,
+    ) -> Result<Page<PlayerEvent>, RepoError> {
         use player_event::Column as E;
-        let mut select = events_of(q);
-        if let Some(c) = after {
-            let at = c.occurred_at.timestamp_millis();
-            select = select.filter(
-                Condition::any()
-                    .add(E::OccurredAt.gt(at))
-                    .add(Condition::all().add(E::OccurredAt.eq(at)).add(E::Id.gt(c.id.clone()))),
-            );
-        }
-        let rows = select
-            .order_by_asc(E::OccurredAt)
-            .order_by_asc(E::Id)
-            .limit(u64::try_from(limit).unwrap_or(u64::MAX))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        rows.into_iter().map(|r| event(r).map(|(e, _)| e)).collect()
+        let order = Order { instant: E::OccurredAt, id: E::Id, descending: false };
+        let (rows, beyond) = read_page(&self.db, events_of(q), order, request).await?;
+        let events = rows.into_iter().map(|r| event(r).map(|(e, _)| e)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::assemble(events, beyond, request))
     }
 
     pub(crate) async fn read_count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError> {
@@ -171,27 +167,20 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) async fn read_logins(
+    pub(crate) async fn read_logins_page(
         &self,
-        tenant: TenantId,
-        user: &str,
-        period: &Period,
-        limit: usize,
-    ) -> Result<Vec<Login>, RepoError> {
+        q: &LoginQuery<'_>,
+        request: &PageRequest,
+    ) -> Result<Page<Login>, RepoError> {
         use login_entity::Column as L;
-        let (from, to) = millis(period);
-        let rows = login_entity::Entity::find()
-            .filter(L::TenantId.eq(tenant.0))
-            .filter(L::UserId.eq(user))
-            .filter(L::OccurredAt.gte(from))
-            .filter(L::OccurredAt.lt(to))
-            .order_by_desc(L::OccurredAt)
-            .order_by_desc(L::Id)
-            .limit(u64::try_from(limit).unwrap_or(u64::MAX))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        rows.into_iter().map(login).collect()
+        let order = Order { instant: L::OccurredAt, id: L::Id, descending: true };
+        let (rows, beyond) = read_page(&self.db, logins_of(q), order, request).await?;
+        let logins = rows.into_iter().map(login).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::assemble(logins, beyond, request))
+    }
+
+    pub(crate) async fn read_count_logins(&self, q: &LoginQuery<'_>) -> Result<u64, RepoError> {
+        logins_of(q).count(&self.db).await.map_err(db_err)
     }
 
     pub(crate) async fn read_contents(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<Content>, RepoError> {

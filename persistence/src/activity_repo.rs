@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use ottstats_domain::RepoError;
-use ottstats_domain::activity_repository::{ActivityRepository, EventCursor, EventQuery, RecordOutcome};
+use ottstats_domain::activity_repository::{ActivityRepository, EventQuery, LoginQuery, RecordOutcome};
 use ottstats_domain::granularity::Bucket;
+use ottstats_domain::page::{Page, PageRequest};
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::SessionInPeriod;
 use ottstats_domain::playback::bandwidth::BandwidthStats;
@@ -40,13 +41,8 @@ impl ActivityRepository for Store {
         self.read_sessions_in_period(tenant, user_id, period).await
     }
 
-    async fn events_page(
-        &self,
-        q: &EventQuery<'_>,
-        after: Option<&EventCursor>,
-        limit: usize,
-    ) -> Result<Vec<PlayerEvent>, RepoError> {
-        self.read_events_page(q, after, limit).await
+    async fn events_page(&self, q: &EventQuery<'_>, request: &PageRequest) -> Result<Page<PlayerEvent>, RepoError> {
+        self.read_events_page(q, request).await
     }
 
     async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError> {
@@ -62,13 +58,11 @@ impl ActivityRepository for Store {
         self.read_bandwidth(tenant, user_id, buckets).await
     }
 
-    async fn logins(
-        &self,
-        tenant: TenantId,
-        user_id: &str,
-        period: &Period,
-        limit: usize,
-    ) -> Result<Vec<Login>, RepoError> {
-        self.read_logins(tenant, user_id, period, limit).await
+    async fn logins_page(&self, q: &LoginQuery<'_>, request: &PageRequest) -> Result<Page<Login>, RepoError> {
+        self.read_logins_page(q, request).await
+    }
+
+    async fn count_logins(&self, q: &LoginQuery<'_>) -> Result<u64, RepoError> {
+        self.read_count_logins(q).await
     }
 }

@@ -13,11 +13,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use moka::future::Cache;
 use ottstats_domain::RepoError;
-use ottstats_domain::activity_repository::{ActivityRepository, EventCursor, EventQuery, RecordOutcome};
+use ottstats_domain::activity_repository::{ActivityRepository, EventQuery, LoginQuery, RecordOutcome};
 use ottstats_domain::country::Country;
 use ottstats_domain::gender::GenderCounts;
 use ottstats_domain::geography::{GeoCount, GeoLevel};
 use ottstats_domain::granularity::Bucket;
+use ottstats_domain::page::{Page, PageRequest};
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::SessionInPeriod;
 use ottstats_domain::playback::bandwidth::BandwidthStats;
@@ -296,13 +297,8 @@ impl ActivityRepository for CachedStore {
         .await
     }
 
-    async fn events_page(
-        &self,
-        q: &EventQuery<'_>,
-        after: Option<&EventCursor>,
-        limit: usize,
-    ) -> Result<Vec<PlayerEvent>, RepoError> {
-        self.store.events_page(q, after, limit).await
+    async fn events_page(&self, q: &EventQuery<'_>, request: &PageRequest) -> Result<Page<PlayerEvent>, RepoError> {
+        self.store.events_page(q, request).await
     }
 
     async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError> {
@@ -326,13 +322,11 @@ impl ActivityRepository for CachedStore {
         .await
     }
 
-    async fn logins(
-        &self,
-        tenant: TenantId,
-        user_id: &str,
-        period: &Period,
-        limit: usize,
-    ) -> Result<Vec<Login>, RepoError> {
-        self.store.logins(tenant, user_id, period, limit).await
+    async fn logins_page(&self, q: &LoginQuery<'_>, request: &PageRequest) -> Result<Page<Login>, RepoError> {
+        self.store.logins_page(q, request).await
+    }
+
+    async fn count_logins(&self, q: &LoginQuery<'_>) -> Result<u64, RepoError> {
+        self.store.count_logins(q).await
     }
 }

@@ -179,7 +179,7 @@ async fn details_split_live_vod_devices_referrers_and_contents(env: Env) {
         "details {{ live {{ {FIGS} }} vod {{ {FIGS} }} devices {{ name live {{ {FIGS} }} vod {{ {FIGS} }} }}
            referrers {{ name live {{ {FIGS} }} vod {{ {FIGS} }} }}
            medias {{ content {{ id title kind }} {FIGS} }} liveSignals {{ content {{ id title kind }} {FIGS} }}
-           logins {{ occurredAt device }} }}"
+           logins {{ nodes {{ occurredAt device }} }} }}"
     );
     let d = activity(&env, &a, "u1", &fields).await["details"].clone();
     let zero = figures(0, 0, 0.0);
@@ -215,7 +215,7 @@ async fn details_split_live_vod_devices_referrers_and_contents(env: Env) {
     );
     assert_eq!(d["liveSignals"], json!([content("c1", "Channel One", "LIVE", figures(1, 1, 328.0))]));
     assert_eq!(
-        d["logins"],
+        d["logins"]["nodes"],
         json!([{"occurredAt": "2026-03-10T19:59:00+00:00", "device": "Unknown"}, {"occurredAt": "2026-03-10T09:59:00+00:00", "device": "Android"}])
     );
 }
@@ -292,7 +292,7 @@ async fn a_user_without_activity_has_zeros(env: Env) {
     let fields = format!(
         "overview {{ {FIGS} }} events {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }}
          bandwidth(granularity: DAY) {{ averageKbps points {{ avgKbps samples }} }}
-         details {{ live {{ {FIGS} }} devices {{ name }} medias {{ streams }} liveSignals {{ streams }} logins {{ device }} }}"
+         details {{ live {{ {FIGS} }} devices {{ name }} medias {{ streams }} liveSignals {{ streams }} logins {{ totalCount nodes {{ device }} }} }}"
     );
     let r = activity(&env, &a, "u2", &fields).await;
     assert_eq!(
@@ -301,7 +301,7 @@ async fn a_user_without_activity_has_zeros(env: Env) {
             "overview": figures(0, 0, 0.0),
             "events": {"totalCount": 0, "pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": []},
             "bandwidth": {"averageKbps": null, "points": [{"avgKbps": null, "samples": 0}]},
-            "details": {"live": figures(0, 0, 0.0), "devices": [], "medias": [], "liveSignals": [], "logins": []}
+            "details": {"live": figures(0, 0, 0.0), "devices": [], "medias": [], "liveSignals": [], "logins": {"totalCount": 0, "nodes": []}}
         })
     );
 }

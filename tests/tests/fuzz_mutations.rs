@@ -247,11 +247,11 @@ async fn check_logins(env: &Env, tenant: Tenant, case: Case<Owner>) -> Result<()
     let stored = send_all(env, &tenant, &LOGINS_M, &case, false).await?;
     for user in USERS {
         let q = format!(
-            "query($id: ID!) {{ user(id: $id) {{ activity(period: {PERIOD}) {{ details {{ logins(first: 1000) {{ occurredAt }} }} }} }} }}"
+            "query($id: ID!) {{ user(id: $id) {{ activity(period: {PERIOD}) {{ details {{ logins(first: 1000) {{ nodes {{ occurredAt }} }} }} }} }} }}"
         );
         let data = read(env, &tenant, &q, json!({ "id": user })).await?;
         let mut got = Vec::new();
-        for l in data["user"]["activity"]["details"]["logins"].as_array().cloned().unwrap_or_default() {
+        for l in data["user"]["activity"]["details"]["logins"]["nodes"].as_array().cloned().unwrap_or_default() {
             got.push((String::new(), millis(&l["occurredAt"])?));
         }
         got.sort();

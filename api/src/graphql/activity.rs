@@ -1,23 +1,22 @@
 //! `User.activity(period)`: overview, events, bandwidth and consumption details.
 
-use async_graphql::{Context, ErrorExtensions, Object, SimpleObject};
-use ottstats_domain::InputError;
+use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
 use ottstats_domain::granularity::buckets;
 use ottstats_domain::period::Period;
-use ottstats_domain::playback::activity::{ContentFigures, Details, Figures, NamedSplit, UNKNOWN, details};
+use ottstats_domain::playback::activity::{ContentFigures, Details, Figures, NamedSplit, details};
 use ottstats_domain::playback::bandwidth::BandwidthStats;
 use ottstats_domain::tenant::Tenant;
 use ottstats_persistence::versions;
 use tokio::sync::OnceCell;
 
+use super::connection::PageArgs;
 use super::enums::{ContentKindValue, GranularityValue, PlayerEventTypeValue};
 use super::events::{EventConnection, events_page};
+use super::logins::{LoginConnection, logins_page};
 use super::registrations::PeriodInput;
+use super::scalars::DateTimeScalar;
 use super::{services, tenant_context};
 use crate::error::{ApiError, GqlResult};
-
-/// The most logins `details.logins` returns.
-pub const MAX_LOGINS: i32 = 1_000;
 
 /// What one user did in a period.
 pub struct UserActivity {
@@ -96,15 +95,25 @@ impl UserActivity {
         Ok(total.into())
     }
 
-    /// Every player event of the user in the period, ordered by time (then id).
+    /// Every player event of the user in the period, ordered by time (then id), a page
+    /// at a time: forward with `first` and `after`, backward with `last` and `before`.
     async fn events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 100, desc = "Page size, 0 to 1,000 (null: 100).")] first: Option<i32>,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "The first events of the page's window, 0 to 1,000; 100 when neither `first` nor \
+                          `last` is given. Not with `last`.")]
+        first: Option<i32>,
+        #[graphql(desc = "Only events after this cursor (the `endCursor` of the previous page).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last events of the page's window, 0 to 1,000. Not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "Only events before this cursor (the `startCursor` of the next page).")] before: Option<
+            String,
+        >,
         #[graphql(desc = "Only these event types.")] types: Option<Vec<PlayerEventTypeValue>>,
     ) -> GqlResult<EventConnection> {
-        events_page(ctx, &self.tenant, &self.user_id, &self.period, first.unwrap_or(100), after, types).await
+        let args = PageArgs { first, after, last, before };
+        events_page(ctx, &self.tenant, &self.user_id, &self.period, args, types).await
     }
 
     /// Bandwidth reported on the user's events, per bucket (empty buckets with null
@@ -123,8 +132,8 @@ impl UserActivity {
             .iter()
             .zip(&stats)
             .map(|(b, s)| BandwidthPoint {
-                start: self.period.format(b.start),
-                end: self.period.format(b.end),
+                start: self.period.format(b.start).into(),
+                end: self.period.format(b.end).into(),
                 avg_kbps: s.average(),
                 min_kbps: s.min_kbps,
                 max_kbps: s.max_kbps,
@@ -164,13 +173,15 @@ pub struct BandwidthSeries {
 /// Bandwidth samples of one bucket.
 #[derive(SimpleObject)]
 pub struct BandwidthPoint {
-    /// Start, included, RFC 3339 with the offset of the period's time zone.
-    start: String,
+    /// Start, included, with the offset of the period's time zone.
+    start: DateTimeScalar,
     /// End, excluded.
-    end: String,
-    /// Null when the bucket has no samples.
+    end: DateTimeScalar,
+    /// Mean of the bucket's samples; null when the bucket has none.
     avg_kbps: Option<f64>,
+    /// Lowest sample; null when the bucket has none.
     min_kbps: Option<f64>,
+    /// Highest sample; null when the bucket has none.
     max_kbps: Option<f64>,
     /// Events with a bandwidth in the bucket.
     samples: i64,
@@ -224,29 +235,24 @@ impl ConsumptionDetails {
         &self.live_signals
     }
 
-    /// Logins in the period, newest first.
+    /// Logins in the period, newest first, a page at a time: forward (to older logins)
+    /// with `first` and `after`, backward with `last` and `before`.
     async fn logins(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 100, desc = "At most this many, up to 1,000 (null: 100).")] first: Option<i32>,
-    ) -> GqlResult<Vec<LoginEntry>> {
-        let first = first.unwrap_or(100);
-        if !(0..=MAX_LOGINS).contains(&first) {
-            return Err(ApiError::Input(InputError::new("first", format!("must be 0 to {MAX_LOGINS}"))).extend());
-        }
-        let repo = services(ctx)?.activity.as_ref();
-        let limit = usize::try_from(first).unwrap_or(0);
-        let logins = repo
-            .logins(self.tenant.id, &self.user_id, &self.period, limit)
-            .await
-            .map_err(|e| ApiError::Repo(e).extend())?;
-        Ok(logins
-            .into_iter()
-            .map(|l| LoginEntry {
-                occurred_at: self.period.format(l.occurred_at),
-                device: l.device.unwrap_or_else(|| UNKNOWN.to_owned()),
-            })
-            .collect())
+        #[graphql(desc = "The first logins of the page's window, 0 to 1,000; 100 when neither `first` nor \
+                          `last` is given. Not with `last`.")]
+        first: Option<i32>,
+        #[graphql(desc = "Only logins after this cursor (the `endCursor` of the previous page).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last logins of the page's window, 0 to 1,000. Not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "Only logins before this cursor (the `startCursor` of the next page).")] before: Option<
+            String,
+        >,
+    ) -> GqlResult<LoginConnection> {
+        let args = PageArgs { first, after, last, before };
+        logins_page(ctx, &self.tenant, &self.user_id, &self.period, args).await
     }
 }
 
@@ -255,7 +261,9 @@ impl ConsumptionDetails {
 pub struct SplitConsumption {
     /// The device or referrer; "Unknown" when missing.
     name: String,
+    /// Live signals watched on this device (or from this referrer).
     live: ConsumptionFigures,
+    /// Video on demand watched on this device (or from this referrer).
     vod: ConsumptionFigures,
 }
 
@@ -287,14 +295,18 @@ impl ContentConsumption {
         ContentRef { id: self.content_id.clone(), kind: Some(self.kind) }
     }
 
+    /// Sessions of this content with at least 5 s of playback, counted in the period
+    /// holding their first event.
     async fn streams(&self) -> i64 {
         self.figures.streams
     }
 
+    /// `PLAY` events of this content's sessions in the period.
     async fn playback_starts(&self) -> i64 {
         self.figures.playback_starts
     }
 
+    /// Playback time of this content in the period, in minutes.
     async fn minutes_consumed(&self) -> f64 {
         self.figures.minutes_consumed
     }
@@ -309,8 +321,9 @@ pub struct ContentRef {
 /// A media or live signal.
 #[Object]
 impl ContentRef {
-    async fn id(&self) -> &str {
-        &self.id
+    /// The operator's id for the content.
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
     }
 
     /// The title given with `upsertContents`; null when the content is not known.
@@ -331,13 +344,4 @@ impl ContentRef {
         let found = tc.contents.load_one(self.id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
         Ok(found.map(|c| c.kind.into()))
     }
-}
-
-/// A login.
-#[derive(SimpleObject)]
-pub struct LoginEntry {
-    /// RFC 3339 with the offset of the period's time zone.
-    occurred_at: String,
-    /// "Unknown" when missing.
-    device: String,
 }

@@ -8,9 +8,13 @@ use ottstats_domain::playback::{ContentKind, EventType};
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "Gender")]
 pub enum GenderValue {
+    /// Female.
     Female,
+    /// Male.
     Male,
+    /// Another gender, as the operator recorded it.
     Other,
+    /// Not given.
     Unknown,
 }
 
@@ -40,11 +44,15 @@ impl From<GenderValue> for Gender {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "Granularity")]
 pub enum GranularityValue {
+    /// One hour of local time (a DST change makes one of a day's hours absent or twice).
     Hour,
+    /// One local calendar day, from midnight to midnight (23 or 25 hours on DST days).
     Day,
-    /// Weeks start on Monday.
+    /// One calendar week; weeks start on Monday.
     Week,
+    /// One calendar month.
     Month,
+    /// One calendar year.
     Year,
 }
 
@@ -86,14 +94,21 @@ impl From<GeoLevelValue> for GeoLevel {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "PlayerEventType")]
 pub enum PlayerEventTypeValue {
+    /// The player was loaded, before any playback.
     PlayerLoaded,
+    /// The viewer asked to play: a playback start.
     Play,
     /// A heartbeat while playing; carries the playback time.
     Playing,
+    /// The viewer moved to another position.
     Seek,
+    /// The viewer paused.
     Pause,
+    /// Playback stalled, waiting for data.
     Buffering,
+    /// The content played to its end.
     Ended,
+    /// The player failed.
     Error,
 }
 
@@ -131,7 +146,9 @@ impl From<EventType> for PlayerEventTypeValue {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "ContentKind")]
 pub enum ContentKindValue {
+    /// A live signal (a channel or an event as it happens).
     Live,
+    /// Video on demand (a media played from the catalogue).
     Vod,
 }
 

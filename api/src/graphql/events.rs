@@ -1,79 +1,85 @@
 //! `UserActivity.events`: a cursor connection over a user's player events.
 
-use async_graphql::{Context, ErrorExtensions, SimpleObject};
-use chrono::DateTime;
+use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
 use ottstats_domain::InputError;
-use ottstats_domain::activity_repository::{EventCursor, EventQuery};
+use ottstats_domain::activity_repository::EventQuery;
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::{EventType, PlayerEvent};
 use ottstats_domain::tenant::Tenant;
 
 use super::activity::ContentRef;
+use super::connection::{CursorKind, PageArgs, PageInfo, page_info};
 use super::enums::{ContentKindValue, PlayerEventTypeValue};
+use super::scalars::{DateScalar, DateTimeScalar};
 use super::services;
 use crate::error::{ApiError, GqlResult};
 
-/// The largest page.
-pub const MAX_PAGE: i32 = 1_000;
-
-/// A page of events.
-#[derive(SimpleObject)]
+/// A page of a user's player events, oldest first.
 pub struct EventConnection {
-    /// Events of the user in the period of the asked types, over all pages.
     total_count: i64,
     page_info: PageInfo,
-    /// This page's events, ordered by time, then id.
-    nodes: Vec<PlayerEventNode>,
+    edges: Vec<EventEdge>,
 }
 
-/// Where a page ends.
+/// A page of a user's player events, oldest first (a Relay connection).
+#[Object]
+impl EventConnection {
+    /// Events of the user in the period of the asked types, over all pages.
+    async fn total_count(&self) -> i64 {
+        self.total_count
+    }
+
+    /// Where this page stands: whether pages come before and after it, and its cursors.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// This page's events with their cursors, ordered by time, then id.
+    async fn edges(&self) -> &[EventEdge] {
+        &self.edges
+    }
+
+    /// This page's events, ordered by time, then id: `edges` without the cursors.
+    async fn nodes(&self) -> Vec<&PlayerEventNode> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+}
+
+/// An event and its cursor.
 #[derive(SimpleObject)]
-pub struct PageInfo {
-    /// Whether more events follow this page.
-    has_next_page: bool,
-    /// Pass as `after` to get the next page; null on an empty page.
-    end_cursor: Option<String>,
+pub struct EventEdge {
+    /// Where this event stands: pass it as `after` or `before`.
+    cursor: String,
+    /// The event.
+    node: PlayerEventNode,
 }
 
 /// One player event, with what a chart shows on hover.
 #[derive(SimpleObject)]
 pub struct PlayerEventNode {
-    id: String,
+    /// The client's id for the event.
+    id: ID,
+    /// What the player reported.
     #[graphql(name = "type")]
     event_type: PlayerEventTypeValue,
-    /// RFC 3339 with the offset of the period's time zone.
-    occurred_at: String,
-    /// Local date (`YYYY-MM-DD`) in the period's time zone.
-    day: String,
+    /// When, with the offset of the period's time zone.
+    occurred_at: DateTimeScalar,
+    /// Local date in the period's time zone.
+    day: DateScalar,
     /// Seconds into the content.
     position: Option<f64>,
+    /// `LIVE` or `VOD`, as the event says.
     content_kind: Option<ContentKindValue>,
     /// The content played, with its title; null when the event names none.
     content: Option<ContentRef>,
+    /// Device label, as sent.
     device: Option<String>,
+    /// Where the view came from, as sent.
     referrer: Option<String>,
+    /// Bandwidth measured by the player, in Kbps.
     bandwidth_kbps: Option<f64>,
-    session_id: String,
-}
-
-/// Cursors are opaque to clients: hex of `<epoch ms>:<event id>`.
-fn encode_cursor(e: &PlayerEvent) -> String {
-    let raw = format!("{}:{}", e.occurred_at.timestamp_millis(), e.id);
-    raw.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_cursor(cursor: &str) -> Option<EventCursor> {
-    if !cursor.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| cursor.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect();
-    let raw = String::from_utf8(bytes?).ok()?;
-    let (ms, id) = raw.split_once(':')?;
-    let occurred_at = DateTime::from_timestamp_millis(ms.parse().ok()?)?;
-    Some(EventCursor { occurred_at, id: id.to_owned() })
+    /// The player view (session) the event belongs to.
+    session_id: ID,
 }
 
 fn bad(argument: &str, message: &str) -> async_graphql::Error {
@@ -85,17 +91,10 @@ pub async fn events_page(
     tenant: &Tenant,
     user_id: &str,
     period: &Period,
-    first: i32,
-    after: Option<String>,
+    args: PageArgs,
     types: Option<Vec<PlayerEventTypeValue>>,
 ) -> GqlResult<EventConnection> {
-    if !(0..=MAX_PAGE).contains(&first) {
-        return Err(bad("first", &format!("must be 0 to {MAX_PAGE}")));
-    }
-    let cursor = match after.as_deref() {
-        Some(c) => Some(decode_cursor(c).ok_or_else(|| bad("after", "is not a cursor of this connection"))?),
-        None => None,
-    };
+    let request = args.parse(CursorKind::Event)?;
     if types.as_ref().is_some_and(Vec::is_empty) {
         return Err(bad("types", "must not be empty; leave it out to include every type"));
     }
@@ -109,7 +108,6 @@ pub async fn events_page(
     });
     let q = EventQuery { tenant: tenant.id, user_id, period, types: types.as_deref() };
     let repo = services(ctx)?.activity.as_ref();
-    let limit = usize::try_from(first).unwrap_or(0);
     // Counting every event of a busy user costs more than a page: only when asked for.
     let wants_total = ctx.look_ahead().field("totalCount").exists();
     let count = async {
@@ -118,17 +116,24 @@ pub async fn events_page(
             false => Ok(None),
         }
     };
-    let (page, total) = tokio::try_join!(repo.events_page(&q, cursor.as_ref(), limit + 1), count)
-        .map_err(|e| ApiError::Repo(e).extend())?;
-    let has_next_page = page.len() > limit;
-    let page: Vec<PlayerEvent> = page.into_iter().take(limit).collect();
-    let end_cursor = page.last().map(encode_cursor);
+    let (page, total) =
+        tokio::try_join!(repo.events_page(&q, &request), count).map_err(|e| ApiError::Repo(e).extend())?;
+    let edges: Vec<EventEdge> = page.items.into_iter().map(|e| edge(period, e)).collect();
+    let cursors: Vec<String> = edges.iter().map(|e| e.cursor.clone()).collect();
+    Ok(EventConnection {
+        total_count: total.map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX)),
+        page_info: page_info(&cursors, page.has_previous, page.has_next),
+        edges,
+    })
+}
+
+fn edge(period: &Period, e: PlayerEvent) -> EventEdge {
     let tz = period.time_zone();
-    let nodes = page
-        .into_iter()
-        .map(|e| PlayerEventNode {
-            occurred_at: period.format(e.occurred_at),
-            day: e.occurred_at.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+    EventEdge {
+        cursor: CursorKind::Event.encode(e.occurred_at, &e.id),
+        node: PlayerEventNode {
+            occurred_at: period.format(e.occurred_at).into(),
+            day: e.occurred_at.with_timezone(&tz).format("%Y-%m-%d").to_string().into(),
             event_type: e.event_type.into(),
             position: e.position,
             content_kind: e.content_kind.map(Into::into),
@@ -136,41 +141,8 @@ pub async fn events_page(
             device: e.device,
             referrer: e.referrer,
             bandwidth_kbps: e.bandwidth_kbps,
-            session_id: e.session_id,
-            id: e.id,
-        })
-        .collect();
-    Ok(EventConnection {
-        total_count: total.map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX)),
-        page_info: PageInfo { has_next_page, end_cursor },
-        nodes,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let e = PlayerEvent {
-            id: "e:1/ü".into(),
-            session_id: "s".into(),
-            user_id: "u".into(),
-            event_type: EventType::Play,
-            occurred_at: DateTime::from_timestamp_millis(1_767_225_600_123).unwrap(),
-            position: None,
-            content_kind: None,
-            content_id: None,
-            device: None,
-            referrer: None,
-            bandwidth_kbps: None,
-            played_seconds: None,
-        };
-        let c = decode_cursor(&encode_cursor(&e)).unwrap();
-        assert_eq!((c.occurred_at, c.id.as_str()), (e.occurred_at, "e:1/ü"));
-        assert_eq!(decode_cursor("zz"), None);
-        assert_eq!(decode_cursor("abc"), None);
-        assert_eq!(decode_cursor(""), None);
+            session_id: ID(e.session_id),
+            id: ID(e.id),
+        },
     }
 }

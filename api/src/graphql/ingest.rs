@@ -1,6 +1,6 @@
 //! Write mutations and the report they return.
 
-use async_graphql::{Context, InputObject, SimpleObject};
+use async_graphql::{Context, ID, InputObject, SimpleObject};
 use chrono::Utc;
 use ottstats_domain::activity_input::{ContentDraft, LoginDraft, PlayerEventDraft};
 use ottstats_domain::ingest::{self, IngestReport};
@@ -8,6 +8,7 @@ use ottstats_domain::playback::{ContentKind, EventType};
 use ottstats_domain::user::UserDraft;
 
 use super::enums::{ContentKindValue, GenderValue, PlayerEventTypeValue};
+use super::scalars::{CountryCodeScalar, DateScalar, DateTimeScalar};
 use super::{services, writing_tenant};
 use crate::error::{GqlResult, domain};
 
@@ -15,33 +16,34 @@ use crate::error::{GqlResult, domain};
 #[derive(InputObject, Debug, Clone)]
 pub struct UserInput {
     /// The operator's id for the user, 1 to 128 characters.
-    pub id: String,
+    pub id: ID,
     /// Display name, up to 256 characters.
     pub name: String,
     /// `UNKNOWN` when omitted.
     pub gender: Option<GenderValue>,
-    /// `YYYY-MM-DD`, not in the future.
-    pub birth_date: Option<String>,
-    /// ISO 3166-1 alpha-2 code.
-    pub country: Option<String>,
+    /// Not in the future.
+    pub birth_date: Option<DateScalar>,
+    /// Where the user lives.
+    pub country: Option<CountryCodeScalar>,
     /// State or region, as the operator names it.
     pub state: Option<String>,
+    /// City, as the operator names it.
     pub city: Option<String>,
-    /// RFC 3339 instant of registration, at most a day in the future.
-    pub registered_at: String,
+    /// Instant of registration, at most a day in the future.
+    pub registered_at: DateTimeScalar,
 }
 
 impl From<UserInput> for UserDraft {
     fn from(u: UserInput) -> Self {
         UserDraft {
-            id: u.id,
+            id: u.id.0,
             name: u.name,
             gender: u.gender.map(|g| ottstats_domain::gender::Gender::from(g).as_str().to_owned()),
-            birth_date: u.birth_date,
-            country: u.country,
+            birth_date: u.birth_date.map(|d| d.0),
+            country: u.country.map(|c| c.0),
             state: u.state,
             city: u.city,
-            registered_at: u.registered_at,
+            registered_at: u.registered_at.0,
         }
     }
 }
@@ -106,22 +108,22 @@ pub async fn upsert_users(ctx: &Context<'_>, users: Vec<UserInput>) -> GqlResult
 #[derive(InputObject, Debug, Clone)]
 pub struct PlayerEventInput {
     /// The client's id for the event; a repeated id is a duplicate. 1 to 128 characters.
-    pub id: String,
+    pub id: ID,
     /// The player view (session) the event belongs to.
-    pub session_id: String,
+    pub session_id: ID,
     /// The user who watched.
-    pub user_id: String,
+    pub user_id: ID,
     /// What happened.
     #[graphql(name = "type")]
     pub event_type: PlayerEventTypeValue,
-    /// RFC 3339 instant, at most a day in the future.
-    pub occurred_at: String,
+    /// When, at most a day in the future.
+    pub occurred_at: DateTimeScalar,
     /// Seconds into the content, ≥ 0.
     pub position: Option<f64>,
     /// `LIVE` or `VOD`; a session's kind is its first event's.
     pub content_kind: Option<ContentKindValue>,
     /// The media or live signal played.
-    pub content_id: Option<String>,
+    pub content_id: Option<ID>,
     /// Device label (`Smart TV`, `Android`, …).
     pub device: Option<String>,
     /// Where the view came from (`home`, `search`, …).
@@ -135,14 +137,14 @@ pub struct PlayerEventInput {
 impl From<PlayerEventInput> for PlayerEventDraft {
     fn from(e: PlayerEventInput) -> Self {
         PlayerEventDraft {
-            id: e.id,
-            session_id: e.session_id,
-            user_id: e.user_id,
+            id: e.id.0,
+            session_id: e.session_id.0,
+            user_id: e.user_id.0,
             event_type: EventType::from(e.event_type).as_str().to_owned(),
-            occurred_at: e.occurred_at,
+            occurred_at: e.occurred_at.0,
             position: e.position,
             content_kind: e.content_kind.map(|k| ContentKind::from(k).as_str().to_owned()),
-            content_id: e.content_id,
+            content_id: e.content_id.map(|c| c.0),
             device: e.device,
             referrer: e.referrer,
             bandwidth_kbps: e.bandwidth_kbps,
@@ -155,17 +157,18 @@ impl From<PlayerEventInput> for PlayerEventDraft {
 #[derive(InputObject, Debug, Clone)]
 pub struct LoginInput {
     /// The client's id for the login; a repeated id is a duplicate.
-    pub id: String,
-    pub user_id: String,
-    /// RFC 3339 instant, at most a day in the future.
-    pub occurred_at: String,
+    pub id: ID,
+    /// The user who logged in.
+    pub user_id: ID,
+    /// When, at most a day in the future.
+    pub occurred_at: DateTimeScalar,
     /// Device label.
     pub device: Option<String>,
 }
 
 impl From<LoginInput> for LoginDraft {
     fn from(l: LoginInput) -> Self {
-        LoginDraft { id: l.id, user_id: l.user_id, occurred_at: l.occurred_at, device: l.device }
+        LoginDraft { id: l.id.0, user_id: l.user_id.0, occurred_at: l.occurred_at.0, device: l.device }
     }
 }
 
@@ -173,7 +176,8 @@ impl From<LoginInput> for LoginDraft {
 #[derive(InputObject, Debug, Clone)]
 pub struct ContentInput {
     /// The operator's id for the content.
-    pub id: String,
+    pub id: ID,
+    /// Live signal or video on demand.
     pub kind: ContentKindValue,
     /// Title shown in statistics, up to 512 characters.
     pub title: String,
@@ -181,7 +185,7 @@ pub struct ContentInput {
 
 impl From<ContentInput> for ContentDraft {
     fn from(c: ContentInput) -> Self {
-        ContentDraft { id: c.id, kind: ContentKind::from(c.kind).as_str().to_owned(), title: c.title }
+        ContentDraft { id: c.id.0, kind: ContentKind::from(c.kind).as_str().to_owned(), title: c.title }
     }
 }
 

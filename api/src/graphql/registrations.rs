@@ -13,6 +13,7 @@ use ottstats_domain::repository::RegistrationStatsRepository;
 use tokio::sync::OnceCell;
 
 use super::enums::{GenderValue, GeoLevelValue, GranularityValue};
+use super::scalars::{CountryCodeScalar, DateTimeScalar, TimeZoneScalar};
 use super::{services, tenant_context};
 use async_graphql::ErrorExtensions;
 
@@ -27,14 +28,15 @@ pub struct PeriodInput {
     pub from: String,
     /// End, excluded; must be after `from`, at most 20 years later.
     pub to: String,
-    /// IANA time zone name (`America/Santiago`); the tenant's when omitted.
-    pub time_zone: Option<String>,
+    /// The time zone `from`, `to` and the buckets are read in; the tenant's when omitted.
+    pub time_zone: Option<TimeZoneScalar>,
 }
 
 impl PeriodInput {
     /// The domain period, errors named under `argument` (`period.from`, …).
     pub fn parse(&self, default_tz: chrono_tz::Tz, argument: &str) -> GqlResult<Period> {
-        arg(Period::parse(&self.from, &self.to, self.time_zone.as_deref(), default_tz), argument)
+        let time_zone = self.time_zone.as_ref().map(|t| t.0.as_str());
+        arg(Period::parse(&self.from, &self.to, time_zone, default_tz), argument)
     }
 }
 
@@ -44,8 +46,8 @@ impl PeriodInput {
 pub struct RegistrationFilterInput {
     /// Only these genders.
     pub genders: Option<Vec<GenderValue>>,
-    /// Only these countries (ISO 3166-1 alpha-2 codes).
-    pub countries: Option<Vec<String>>,
+    /// Only these countries.
+    pub countries: Option<Vec<CountryCodeScalar>>,
     /// Only users at least this old at registration; leaves out unknown ages.
     pub min_age: Option<i32>,
     /// Only users at most this old at registration; leaves out unknown ages.
@@ -55,7 +57,8 @@ pub struct RegistrationFilterInput {
 impl RegistrationFilterInput {
     fn parse(&self) -> GqlResult<RegistrationFilter> {
         let genders = self.genders.as_ref().map(|g| g.iter().map(|v| (*v).into()).collect());
-        arg(RegistrationFilter::parse(genders, self.countries.as_deref(), self.min_age, self.max_age), "filter")
+        let countries: Option<Vec<String>> = self.countries.as_ref().map(|c| c.iter().map(|c| c.0.clone()).collect());
+        arg(RegistrationFilter::parse(genders, countries.as_deref(), self.min_age, self.max_age), "filter")
     }
 }
 
@@ -122,8 +125,8 @@ impl RegistrationStats {
     fn bucket(&self, b: &DomainBucket) -> TimelineBucket {
         let period = &self.query.period;
         TimelineBucket {
-            start: period.format(b.bucket.start),
-            end: period.format(b.bucket.end),
+            start: period.format(b.bucket.start).into(),
+            end: period.format(b.bucket.end).into(),
             total: count(b.total()),
             by_gender: gender_counts(&b.counts),
         }
@@ -216,7 +219,7 @@ impl RegistrationStats {
             .into_iter()
             .map(|r| GeoShare {
                 label: r.label,
-                code: r.code,
+                code: r.code.map(CountryCodeScalar),
                 parent: r.parent,
                 count: count(r.count),
                 percentage: r.percentage,
@@ -238,10 +241,10 @@ pub struct RegistrationTimeline {
 /// One bucket of a timeline.
 #[derive(SimpleObject, Clone)]
 pub struct TimelineBucket {
-    /// Start, included, RFC 3339 with the offset of the period's time zone.
-    start: String,
+    /// Start, included, with the offset of the period's time zone.
+    start: DateTimeScalar,
     /// End, excluded.
-    end: String,
+    end: DateTimeScalar,
     /// Registrations in the bucket.
     total: i64,
     /// Each gender once, in `FEMALE MALE OTHER UNKNOWN` order.
@@ -251,14 +254,18 @@ pub struct TimelineBucket {
 /// A gender's count in a bucket.
 #[derive(SimpleObject, Clone)]
 pub struct GenderCount {
+    /// The gender.
     gender: GenderValue,
+    /// Registrations of this gender in the bucket.
     count: i64,
 }
 
 /// A gender's count and share of the total.
 #[derive(SimpleObject)]
 pub struct GenderShare {
+    /// The gender.
     gender: GenderValue,
+    /// Registrations of this gender.
     count: i64,
     /// `100 × count / total`; 0 when the total is 0.
     percentage: f64,
@@ -273,6 +280,7 @@ pub struct AgeShare {
     min_age: Option<i32>,
     /// Highest age of the range; null when open-ended, and on `Other` and `Unknown`.
     max_age: Option<i32>,
+    /// Registrations whose age at registration falls in the range.
     count: i64,
     /// `100 × count / total`; 0 when the total is 0.
     percentage: f64,
@@ -283,10 +291,11 @@ pub struct AgeShare {
 pub struct GeoShare {
     /// Country name, state or city as given, `Other` (abroad) or `Unknown` (not given).
     label: String,
-    /// ISO 3166-1 alpha-2 code, on COUNTRY rows of a known country.
-    code: Option<String>,
+    /// The country, on COUNTRY rows of a known country.
+    code: Option<CountryCodeScalar>,
     /// The state's label on CITY rows of the home country (`Unknown` when not given).
     parent: Option<String>,
+    /// Registrations in the place.
     count: i64,
     /// `100 × count / total`; 0 when the total is 0.
     percentage: f64,

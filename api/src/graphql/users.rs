@@ -9,6 +9,7 @@ use super::activity::UserActivity;
 use super::enums::GenderValue;
 use super::guard::personal;
 use super::registrations::PeriodInput;
+use super::scalars::{CountryCodeScalar, DateScalar, DateTimeScalar};
 use super::tenant_context;
 use crate::error::{ApiError, GqlResult};
 
@@ -59,14 +60,14 @@ impl User {
         personal(ctx, self.0.name.as_str())
     }
 
+    /// `UNKNOWN` when not given.
     async fn gender(&self) -> GenderValue {
         self.0.gender.into()
     }
 
-    /// `YYYY-MM-DD`, when known; needs the `pii` scope (null with a `FORBIDDEN` error
-    /// without it).
-    async fn birth_date(&self, ctx: &Context<'_>) -> Option<String> {
-        personal(ctx, self.0.birth_date)?.map(|d| d.format("%Y-%m-%d").to_string())
+    /// When known; needs the `pii` scope (null with a `FORBIDDEN` error without it).
+    async fn birth_date(&self, ctx: &Context<'_>) -> Option<DateScalar> {
+        personal(ctx, self.0.birth_date)?.map(|d| d.format("%Y-%m-%d").to_string().into())
     }
 
     /// Whole years at registration (UTC date); null when unknown or outside 0..=120.
@@ -74,22 +75,24 @@ impl User {
         self.0.age.map(i32::from)
     }
 
-    /// ISO 3166-1 alpha-2 code.
-    async fn country(&self) -> Option<&str> {
-        self.0.country.map(|c| c.code())
+    /// Where the user lives, when known.
+    async fn country(&self) -> Option<CountryCodeScalar> {
+        self.0.country.map(|c| c.code().into())
     }
 
+    /// State or region, as the operator names it.
     async fn state(&self) -> Option<&str> {
         self.0.state.as_deref()
     }
 
+    /// City, as the operator names it.
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
     }
 
-    /// RFC 3339 instant (UTC) of registration.
-    async fn registered_at(&self) -> String {
-        self.0.registered_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    /// Instant of registration, in UTC.
+    async fn registered_at(&self) -> DateTimeScalar {
+        self.0.registered_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true).into()
     }
 
     /// What the user did in a period: overview, every player event, bandwidth and

@@ -13,7 +13,7 @@ use ottstats_domain::granularity::MAX_BUCKETS;
 pub const GEOGRAPHY_ROWS: u64 = 250;
 /// Rows counted for `devices`, `referrers`, `medias` and `liveSignals`.
 pub const SPLIT_ROWS: u64 = 50;
-/// Rows counted for an `events` page or `logins` without `first`.
+/// Rows counted for an `events` or `logins` page without `first` or `last`.
 const DEFAULT_PAGE: u64 = 100;
 
 /// The estimated size of the costliest operation's answer.
@@ -79,8 +79,11 @@ impl Walk<'_> {
                 scope.page = self.page(field);
                 1
             }
+            "logins" => {
+                scope.page = self.page(field);
+                1
+            }
             "nodes" | "edges" => scope.page.max(1),
-            "logins" => self.page(field),
             "byGender" => 4,
             // The ranges asked, or the seven default ones, and "Unknown".
             "byAge" => self.list_len(field, "ranges").unwrap_or(7) + 1,
@@ -125,12 +128,18 @@ impl Walk<'_> {
         ["HOUR", "DAY", "WEEK", "MONTH", "YEAR"].into_iter().find(|g| *g == text)
     }
 
+    /// A page's size: `first` or `last`, the larger when both are sent (a request the
+    /// resolver refuses, but the estimate runs first).
     fn page(&self, field: &Field) -> u64 {
-        match self.arg(field, "first") {
+        let size = |name: &str| match self.arg(field, name) {
             Some(Arg::Written(Value::Number(n)) | Arg::Sent(ConstValue::Number(n))) => {
-                n.as_u64().unwrap_or(0).min(1_000)
+                Some(n.as_u64().unwrap_or(0).min(1_000))
             }
-            _ => DEFAULT_PAGE,
+            _ => None,
+        };
+        match (size("first"), size("last")) {
+            (None, None) => DEFAULT_PAGE,
+            (first, last) => first.unwrap_or(0).max(last.unwrap_or(0)),
         }
     }
 
@@ -228,6 +237,24 @@ mod tests {
         assert_eq!(cost(q, serde_json::json!({})), 1 + 1 + 1 + 500 * 2);
         let default = "{ user(id: \"1\") { activity(period: {from: \"2026-01-01\", to: \"2026-01-02\"}) { events { nodes { id } } } } }";
         assert_eq!(cost(default, serde_json::json!({})), 3 + 100 * 2);
+    }
+
+    #[test]
+    fn last_counts_like_first() {
+        let q = "query ($n: Int) { user(id: \"1\") { activity(period: {from: \"2026-01-01\", to: \"2026-01-02\"}) { events(last: $n) { edges { cursor node { id } } } } } }";
+        // user, activity, events; then 300 edges of (cursor, node of (id)): 300 × (1 + 1 + 2).
+        assert_eq!(cost(q, serde_json::json!({"n": 300})), 3 + 300 * 4);
+        let both = "{ user(id: \"1\") { activity(period: {from: \"2026-01-01\", to: \"2026-01-02\"}) { events(first: 2, last: 700) { nodes { id } } } } }";
+        assert_eq!(cost(both, serde_json::json!({})), 3 + 700 * 2);
+    }
+
+    #[test]
+    fn logins_pages_cost_their_size() {
+        let q = "{ user(id: \"1\") { activity(period: {from: \"2026-01-01\", to: \"2026-01-02\"}) { details { logins(last: 40) { totalCount nodes { occurredAt device } } } } } }";
+        // user, activity, details, logins, totalCount; 40 nodes of two fields: 40 × 3.
+        assert_eq!(cost(q, serde_json::json!({})), 5 + 40 * 3);
+        let default = "{ user(id: \"1\") { activity(period: {from: \"2026-01-01\", to: \"2026-01-02\"}) { details { logins { nodes { device } } } } } }";
+        assert_eq!(cost(default, serde_json::json!({})), 4 + 100 * 2);
     }
 
     #[test]
