@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use ottstats_api::telemetry::LogFormat;
 
 fn main() -> ExitCode {
     let cli = ottstats_api::cli::Cli::parse();
@@ -12,11 +13,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let format = cli.log_format;
     match runtime.block_on(ottstats_api::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!(error = %e, "command failed");
-            eprintln!("error: {e}");
+            // Said once: as a log record where logs are collected as JSON, else as the
+            // plain line a person at a terminal (or a script reading stderr) expects.
+            match format {
+                LogFormat::Json => tracing::error!(error = %e, "command failed"),
+                LogFormat::Text => eprintln!("error: {e}"),
+            }
             ExitCode::FAILURE
         }
     }

@@ -227,3 +227,148 @@ async fn generated_activity_imports_cleanly_and_once() {
     })
     .await;
 }
+
+/// A CSV whose header misnames, forgets or adds a column is refused before any row is
+/// read, naming each fault: nothing is imported and the exit status is 1.
+#[tokio::test]
+async fn a_csv_header_that_does_not_fit_imports_nothing() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let row = "h1,Ana,FEMALE,1990-01-01,CL,Biobío,Concepción,2026-01-05T10:00:00Z";
+        for (header, faults) in [
+            (
+                "id,fullname,gender,birthDate,country,state,city,registeredAt",
+                &["unknown column \"fullname\"", "missing: name"][..],
+            ),
+            ("id,name,gender,birthDate,country,state,city,registeredAt,nickname", &["unknown column \"nickname\""][..]),
+            (
+                "id,name,gender,birthDate,country,state,registered_at,registeredAt",
+                &["column \"registeredAt\" appears twice"][..],
+            ),
+        ] {
+            let csv = dir.path().join("users.csv");
+            let extra = if header.ends_with("nickname") { ",Annie" } else { "" };
+            std::fs::write(&csv, format!("{header}\n{row}{extra}\n")).unwrap_or_else(|e| panic!("{e}"));
+            let out = ottstats(&db, &["import", "users", path(&csv), "--api-key", &key]);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{header}: {stderr}");
+            for fault in faults {
+                assert!(stderr.contains(fault), "{header}: {stderr}");
+            }
+            assert!(
+                stderr.contains("expected columns: id,name,gender,birthDate,country,state,city,registeredAt"),
+                "{stderr}"
+            );
+            assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+        }
+        let tenant = db.store.find_by_api_key(&key).await.ok().flatten().unwrap_or_else(|| panic!("tenant"));
+        assert!(db.store.find_users(tenant.id, &["h1".to_owned()]).await.unwrap_or_default().is_empty());
+
+        // Columns in another order, snake_case spellings and optional ones left out fit;
+        // a row longer than the header is rejected by its line.
+        let csv = dir.path().join("reordered.csv");
+        std::fs::write(
+            &csv,
+            "registered_at, name ,id\n2026-01-05T10:00:00Z,Ana,h1\n2026-01-05T10:00:00Z,Bea,h2,surplus\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "users", path(&csv), "--api-key", &key]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("line 3: has 4 fields, the header 3"), "{stderr}");
+        assert!(text(&out.stdout).contains("1 accepted, 0 duplicates, 1 rejected"), "{}", text(&out.stdout));
+    })
+    .await;
+}
+
+/// An NDJSON field the importer does not know is the line's error, naming the field;
+/// blank required text (a name of spaces) is rejected by its line in CSV and NDJSON.
+#[tokio::test]
+async fn unknown_fields_and_blank_names_are_rejected_by_line() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ndjson = dir.path().join("users.ndjson");
+        std::fs::write(
+            &ndjson,
+            "{\"id\":\"n1\",\"name\":\"Ana\",\"registeredAt\":\"2026-01-05T10:00:00Z\"}\n\
+             {\"id\":\"n2\",\"fullname\":\"Bea\",\"registeredAt\":\"2026-01-05T10:00:00Z\"}\n\
+             {\"id\":\"n3\",\"name\":\"   \",\"registeredAt\":\"2026-01-05T10:00:00Z\"}\n\
+             {\"id\":\"n4\",\"registeredAt\":\"2026-01-05T10:00:00Z\"}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "users", path(&ndjson), "--api-key", &key]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("line 2: not a valid object: unknown field `fullname`, expected one of `id`"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("line 3: name: is only white space: it is required"), "{stderr}");
+        assert!(stderr.contains("line 4: name: is empty: it is required"), "{stderr}");
+        assert!(text(&out.stdout).contains("1 accepted, 0 duplicates, 3 rejected"), "{}", text(&out.stdout));
+
+        let csv = dir.path().join("users.csv");
+        std::fs::write(&csv, "id,name,registeredAt\nc1,,2026-01-05T10:00:00Z\nc2,Eva,2026-01-05T10:00:00Z\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "users", path(&csv), "--api-key", &key]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("line 2: name: is empty: it is required"), "{stderr}");
+
+        let contents = dir.path().join("contents.ndjson");
+        std::fs::write(
+            &contents,
+            "{\"id\":\"m1\",\"kind\":\"VOD\",\"title\":\"\\t\"}\n{\"id\":\"m2\",\"kind\":\"VOD\",\"name\":\"x\"}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "contents", path(&contents), "--api-key", &key]);
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("line 1: title: is only white space"), "{stderr}");
+        assert!(stderr.contains("line 2: not a valid object: unknown field `name`"), "{stderr}");
+
+        let tenant = db.store.find_by_api_key(&key).await.ok().flatten().unwrap_or_else(|| panic!("tenant"));
+        let ids = ["n1", "n2", "n3", "n4", "c1", "c2"].map(String::from);
+        let mut found: Vec<String> =
+            db.store.find_users(tenant.id, &ids).await.unwrap_or_default().into_iter().map(|u| u.id).collect();
+        found.sort();
+        assert_eq!(found, ["c2", "n1"]);
+    })
+    .await;
+}
+
+/// An error is said once on stderr, and with no colour codes when stderr is a pipe
+/// (`Command::output` pipes it), whether the CLI or clap finds it.
+#[test]
+fn errors_print_once_and_plainly_into_a_pipe() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("e.db").display());
+    // A port in use: `serve` logs its start (INFO lines, which would be coloured on a
+    // terminal) and then fails.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let taken = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    for (args, message) in [
+        (
+            &["tenant", "create", "--name", "B", "--country", "XX", "--time-zone", "UTC"][..],
+            "is not an ISO 3166-1 alpha-2 country code",
+        ),
+        (&["serve", "--bind", "nowhere"][..], "invalid value 'nowhere'"),
+        (&["serve", "--bind", taken.as_str()][..], "cannot listen on"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ottstats"))
+            .args(args)
+            .env("OTTSTATS_DATABASE_URL", &url)
+            .env_remove("NO_COLOR")
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run ottstats: {e}"));
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(stderr.matches(message).count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("\x1b["), "{args:?}: colour codes in a pipe: {stderr:?}");
+        if args[0] == "serve" && args[2] == taken {
+            assert!(stderr.contains(" INFO "), "the logs are there, plain: {stderr}");
+        }
+    }
+}

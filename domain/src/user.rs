@@ -6,6 +6,7 @@ use crate::InputError;
 use crate::age::age_on;
 use crate::country::Country;
 use crate::gender::Gender;
+use crate::text::RequiredText;
 
 pub const MAX_ID_CHARS: usize = 128;
 pub const MAX_NAME_CHARS: usize = 256;
@@ -44,11 +45,7 @@ impl RegisteredUser {
     /// Validates a draft as of `now`; errors name the field (`id`, `birthDate`, …).
     pub fn from_draft(draft: &UserDraft, now: DateTime<Utc>) -> Result<RegisteredUser, InputError> {
         let id = validate_id(&draft.id, "id")?;
-        storable(&draft.name, "name")?;
-        let name = draft.name.trim().to_owned();
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(InputError::new("name", format!("is longer than {MAX_NAME_CHARS} characters")));
-        }
+        let name = RequiredText::parse(&draft.name, "name", MAX_NAME_CHARS)?.into_string();
         let gender = match draft.gender.as_deref() {
             None => Gender::Unknown,
             Some(g) => g.parse::<Gender>().map_err(|e| InputError::new("gender", e.to_string()))?,
@@ -179,12 +176,19 @@ mod tests {
         check(|d| d.state = Some("s".repeat(129)), "state");
         check(|d| d.id = "u\u{0}1".into(), "id");
         check(|d| d.name = "A\u{0}na".into(), "name");
+        check(|d| d.name = "".into(), "name");
+        check(|d| d.name = " \t ".into(), "name");
         check(|d| d.city = Some("\u{0}".into()), "city");
     }
 
     #[test]
     fn missing_optional_fields_are_fine() {
-        let d = UserDraft { id: "u".into(), registered_at: "2026-01-01T00:00:00Z".into(), ..Default::default() };
+        let d = UserDraft {
+            id: "u".into(),
+            name: "U".into(),
+            registered_at: "2026-01-01T00:00:00Z".into(),
+            ..Default::default()
+        };
         let u = RegisteredUser::from_draft(&d, now()).unwrap();
         assert_eq!((u.gender, u.age, u.country), (Gender::Unknown, None, None));
     }

@@ -26,11 +26,16 @@ pub(crate) fn hash_key(key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A key of `tenant` whose 24 secret bytes are `secret`'s first (see `derived_key`).
+pub(crate) fn key_of(tenant: TenantId, secret: &[u8]) -> String {
+    let hex: String = secret.iter().take(24).map(|b| format!("{b:02x}")).collect();
+    format!("{KEY_PREFIX}{}_{hex}", tenant.0)
+}
+
 fn new_key(tenant: TenantId) -> String {
     let mut secret = [0u8; 24];
     rand::rng().fill_bytes(&mut secret);
-    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{KEY_PREFIX}{}_{hex}", tenant.0)
+    key_of(tenant, &secret)
 }
 
 /// The tenant id a key claims, if it has the shape of one of ours.
@@ -69,7 +74,16 @@ pub(crate) async fn insert_key<C: ConnectionTrait>(
     tenant: TenantId,
     new: &NewKey,
 ) -> Result<(KeyRecord, String), RepoError> {
-    let key = new_key(tenant);
+    insert_key_value(conn, tenant, new, new_key(tenant)).await
+}
+
+/// Inserts `key` (of our shape, for `tenant`) with the grant of `new`.
+pub(crate) async fn insert_key_value<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    new: &NewKey,
+    key: String,
+) -> Result<(KeyRecord, String), RepoError> {
     let hash = hash_key(&key);
     let row = api_key::ActiveModel {
         tenant_id: Set(tenant.0),

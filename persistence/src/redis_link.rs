@@ -16,6 +16,9 @@ pub const OP_TIMEOUT: Duration = Duration::from_millis(200);
 /// How long the breaker stays open after a failure before one call probes Redis again.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 
+/// How long a new `rediss://` connection may take, its handshake included.
+pub const TLS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A Redis URL that could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid Redis URL: {0}")]
@@ -46,14 +49,34 @@ impl RedisLink {
     /// while Redis is down; the first calls connect.
     pub fn open(url: &str) -> Result<RedisLink, RedisUrlError> {
         let client = Client::open(url).map_err(RedisUrlError)?;
+        // A TLS handshake (`rediss://`) takes two more round trips than TCP alone; a
+        // managed Redis in another zone would never finish one in a call's 200 ms.
+        let tls = matches!(client.get_connection_info().addr(), redis::ConnectionAddr::TcpTls { .. });
+        let connect_within = if tls { TLS_CONNECT_TIMEOUT } else { OP_TIMEOUT };
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
+            .set_connection_timeout(Some(connect_within))
             .set_response_timeout(Some(OP_TIMEOUT))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(PROBE_EVERY);
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(RedisUrlError)?;
         Ok(RedisLink { inner: Arc::new(Inner { client, manager, health: Mutex::new(Health::default()) }) })
+    }
+
+    /// Connects and sends a PING on a connection of its own, waiting at most `wait`:
+    /// what start-up asks, to say at once (and why) when Redis cannot be reached. The
+    /// breaker is left alone: requests find out for themselves.
+    pub async fn reach(&self, wait: Duration) -> Result<(), String> {
+        let client = self.inner.client.clone();
+        let attempt = async move {
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        };
+        match tokio::time::timeout(wait, attempt).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", wait.as_millis())),
+        }
     }
 
     /// The client, for connections of their own (pub/sub).
@@ -166,8 +189,54 @@ impl RedisLink {
     }
 }
 
+/// A Redis URL as it may be logged: the password (and user) replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 impl std::fmt::Debug for RedisLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisLink").field("up", &self.is_up()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redacted("rediss://default:s3cret@cache.example.com:6380/0"),
+            "rediss://***@cache.example.com:6380/0"
+        );
+        assert_eq!(redacted("redis://:p@ss@127.0.0.1:6379"), "redis://***@127.0.0.1:6379");
+        assert_eq!(redacted("redis://127.0.0.1:6379/#x@y"), "redis://127.0.0.1:6379/#x@y");
+        assert_eq!(redacted("not a url"), "not a url");
+    }
+
+    #[tokio::test]
+    async fn tls_urls_are_accepted() {
+        for url in
+            ["rediss://127.0.0.1:6390", "rediss://user:pw@cache.example.com:6380/2", "rediss://localhost:1/#insecure"]
+        {
+            assert!(RedisLink::open(url).is_ok(), "{url}");
+        }
+        assert!(RedisLink::open("http://127.0.0.1:6379").is_err());
+    }
+
+    /// Nothing listens on port 1: the start-up check says so quickly, and why.
+    #[tokio::test]
+    async fn an_unreachable_redis_is_reported_with_its_reason() {
+        let Ok(link) = RedisLink::open("rediss://127.0.0.1:1") else { panic!("the URL is valid") };
+        let started = Instant::now();
+        let reason = link.reach(Duration::from_secs(2)).await.err().unwrap_or_default();
+        assert!(!reason.is_empty() && started.elapsed() < Duration::from_secs(3), "{reason}");
+        assert!(link.is_up(), "the start-up check leaves the breaker alone");
     }
 }

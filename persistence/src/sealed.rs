@@ -95,6 +95,16 @@ impl Sealer {
         mac
     }
 
+    /// 32 bytes only this installation can compute from `label`: what the demo key is
+    /// made of. The leading 0 keeps these inputs apart from every frame's (which start
+    /// with [`FORMAT`], never 0), so no derived value is ever a valid tag.
+    pub(crate) fn derive(&self, label: &[u8]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(&[0]);
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The frame of `value`, written by `tenant` at `key`.
     pub(crate) fn seal(&self, tenant: TenantId, key: &str, value: &[u8]) -> Vec<u8> {
         let tag = self.mac(tenant.0, key, value).finalize().into_bytes();

@@ -29,6 +29,18 @@ pub(crate) fn to_domain(row: tenant::Model) -> Result<Tenant, RepoError> {
     Ok(Tenant { id: TenantId(row.id), name: row.name, home_country, time_zone, rate_limit })
 }
 
+impl Store {
+    /// When the tenant was created (`None`: no such tenant): what anchors the demo's
+    /// example period, generated once at creation.
+    pub async fn tenant_created_at(&self, tenant: TenantId) -> Result<Option<chrono::DateTime<Utc>>, RepoError> {
+        let row = tenant::Entity::find_by_id(tenant.0).one(&self.db).await.map_err(db_err)?;
+        row.map(|r| {
+            chrono::DateTime::from_timestamp_millis(r.created_at).ok_or_else(|| corrupt("tenant created", r.created_at))
+        })
+        .transpose()
+    }
+}
+
 #[async_trait]
 impl TenantRepository for Store {
     async fn create_tenant(&self, name: &str, home_country: Country, time_zone: Tz) -> Result<IssuedKey, RepoError> {

@@ -155,7 +155,49 @@ async fn nul_characters_are_bad_input_naming_the_item(env: Env) {
     assert_eq!(r["user"]["activity"]["events"]["totalCount"], 1, "{r:#}");
 }
 
+/// A name or a title that is empty or only white space is rejected by its index, naming
+/// the field; the rest of the batch lands, and a padded name is kept trimmed.
+async fn blank_required_text_is_rejected_by_index(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    let named = |id: &str, name: &str| {
+        let mut u = user(id, "2026-01-05T10:00:00Z");
+        u["name"] = json!(name);
+        u
+    };
+    let users = json!([named("b1", ""), named("ok1", "  Ana  "), named("b2", " \t "), named("b3", "\u{3000}")]);
+    let report = env.data(&tenant, UPSERT, json!({"users": users})).await["upsertUsers"].clone();
+    let rejected: Vec<(i64, &str, &str, &str)> = report["rejected"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    let text = |k: &str| r[k].as_str().unwrap_or("");
+                    (r["index"].as_i64().unwrap_or(-1), text("code"), text("argument"), text("message"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        rejected,
+        [
+            (0, "BAD_USER_INPUT", "name", "is empty: it is required"),
+            (2, "BAD_USER_INPUT", "name", "is only white space: it is required"),
+            (3, "BAD_USER_INPUT", "name", "is only white space: it is required"),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["accepted"], 1);
+    let q = "{ users(ids: [\"ok1\", \"b1\"]) { name } }";
+    assert_eq!(env.data(&tenant, q, Value::Null).await["users"], json!([{"name": "Ana"}, null]));
+
+    let q = "mutation($c: [ContentInput!]!) { upsertContents(contents: $c) { accepted rejected { index argument } } }";
+    let contents = json!([{"id": "c1", "kind": "VOD", "title": "  "}, {"id": "c2", "kind": "LIVE", "title": "News"}]);
+    let report = env.data(&tenant, q, json!({"c": contents})).await["upsertContents"].clone();
+    assert_eq!(report, json!({"accepted": 1, "rejected": [{"index": 0, "argument": "title"}]}));
+}
+
 on_each_backend!(
+    blank_required_text_is_rejected_by_index,
     nul_characters_are_bad_input_naming_the_item,
     valid_items_land_and_invalid_ones_are_reported,
     resending_is_a_duplicate_and_changes_are_written,

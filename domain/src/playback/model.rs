@@ -108,15 +108,11 @@ pub struct Content {
 
 impl Content {
     pub fn from_draft(d: &ContentDraft) -> Result<Content, InputError> {
-        crate::user::storable(&d.title, "title")?;
-        let title = d.title.trim();
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(InputError::new("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
-        }
+        let title = crate::text::RequiredText::parse(&d.title, "title", MAX_TITLE_CHARS)?;
         Ok(Content {
             id: validate_id(&d.id, "id")?,
             kind: ContentKind::parse(&d.kind, "kind")?,
-            title: title.to_owned(),
+            title: title.into_string(),
         })
     }
 }
@@ -267,6 +263,10 @@ mod tests {
         assert_eq!((c.kind, c.title.as_str()), (ContentKind::Live, "News"));
         let e = Content::from_draft(&ContentDraft { id: "m1".into(), kind: "radio".into(), title: "x".into() });
         assert_eq!(e.unwrap_err().argument, "kind");
+        for blank in ["", "  \t"] {
+            let e = Content::from_draft(&ContentDraft { id: "m1".into(), kind: "VOD".into(), title: blank.into() });
+            assert_eq!(e.unwrap_err().argument, "title", "{blank:?}");
+        }
         let l = LoginDraft { id: "l1".into(), user_id: "u1".into(), occurred_at: "bad".into(), device: None };
         assert_eq!(Login::from_draft(&l, now()).unwrap_err().argument, "occurredAt");
     }

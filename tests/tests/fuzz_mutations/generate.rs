@@ -206,7 +206,6 @@ pub struct UserKept {
 pub fn users(now: DateTime<Utc>) -> BoxedStrategy<Case<UserKept>> {
     let names = texts(&[
         ("Ana", "Ana"),
-        ("", ""),
         ("  Zoë  ", "Zoë"),
         ("🎬 n\u{308}o\u{301}", "🎬 n\u{308}o\u{301}"),
         ("a\u{1}b\u{7f}", "a\u{1}b\u{7f}"),
@@ -263,7 +262,12 @@ pub fn users(now: DateTime<Utc>) -> BoxedStrategy<Case<UserKept>> {
             }),
         });
     let mut bad = bad_ids("id");
-    bad.extend([("name", json!("A\u{0}na")), ("name", json!("n".repeat(257)))]);
+    bad.extend([
+        ("name", json!("A\u{0}na")),
+        ("name", json!("n".repeat(257))),
+        ("name", json!("")),
+        ("name", json!(" \t ")),
+    ]);
     bad.extend(["2026-02-30", "01/02/2000", "2999-01-01", "2000-01-01\u{0}"].map(|d| ("birthDate", json!(d))));
     bad.extend(["XX", "CHL", "C", "C\u{0}"].map(|c| ("country", json!(c))));
     bad.extend(bad_labels("state", 128));
@@ -368,7 +372,6 @@ pub type ContentKept = (&'static str, String);
 pub fn contents() -> BoxedStrategy<Case<ContentKept>> {
     let titles = texts(&[
         ("News", "News"),
-        ("", ""),
         ("  Padded\t", "Padded"),
         (&"😀".repeat(512), &"😀".repeat(512)),
         (&"e\u{301}".repeat(256), &"e\u{301}".repeat(256)),
@@ -381,6 +384,12 @@ pub fn contents() -> BoxedStrategy<Case<ContentKept>> {
         outcome: Ok((kind.1, title.1)),
     });
     let mut bad = bad_ids("id");
-    bad.extend([("title", json!("T\u{0}")), ("title", json!("t".repeat(513))), ("title", json!("😀".repeat(513)))]);
+    bad.extend([
+        ("title", json!("")),
+        ("title", json!("\u{3000}")),
+        ("title", json!("T\u{0}")),
+        ("title", json!("t".repeat(513))),
+        ("title", json!("😀".repeat(513))),
+    ]);
     batches(with_defects(valid, bad))
 }

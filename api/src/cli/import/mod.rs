@@ -1,6 +1,7 @@
 //! `ottstats import users|events|logins|contents FILE`: stream a file into a tenant, in
 //! batches, reporting every bad line with its number and storing every good one.
 
+mod header;
 mod records;
 
 use std::fs::File;
@@ -158,18 +159,21 @@ async fn read_ndjson<K: Kind, R: BufRead>(reader: R, importer: &mut Importer<'_,
         }
         match serde_json::from_str::<K::Record>(&line) {
             Ok(record) => importer.push(number, record.into()).await?,
-            Err(e) => importer.reject(number, &format!("not a valid object: {e}")),
+            Err(e) => importer.reject(number, &format!("not a valid object: {}", json_fault(&e))),
         }
     }
     Ok(())
 }
 
 async fn read_csv<K: Kind, R: Read>(reader: R, importer: &mut Importer<'_, K>) -> Result<(), CliError> {
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::None).flexible(true).from_reader(reader);
+    // Header names are trimmed (` name` is `name`); values are trimmed by validation.
+    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::Headers).flexible(false).from_reader(reader);
     let headers = match csv.headers() {
         Ok(h) => h.clone(),
         Err(e) => return Err(CliError::Usage(format!("cannot read the CSV header line: {e}"))),
     };
+    let names: Vec<&str> = headers.iter().collect();
+    header::check(&names, K::COLUMNS).map_err(CliError::Usage)?;
     for record in csv.records() {
         match record {
             Ok(row) => {
@@ -184,11 +188,25 @@ async fn read_csv<K: Kind, R: Read>(reader: R, importer: &mut Importer<'_, K>) -
                 if e.is_io_error() {
                     return Err(CliError::Usage(format!("cannot read line {number}: {e}")));
                 }
-                importer.reject(number, &format!("not a CSV row: {e}"));
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!("has {len} fields, the header {expected_len}")
+                    }
+                    _ => format!("not a CSV row: {e}"),
+                };
+                importer.reject(number, &reason);
             }
         }
     }
     Ok(())
+}
+
+/// A JSON error without serde_json's "at line 1 column N" (the file's line is given
+/// already), the column kept.
+fn json_fault(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
+    format!("{message} (column {})", e.column())
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use ottstats_persistence::Store;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::header::Column;
+
 /// A kind of data that can be imported.
 pub trait Kind {
     /// A line as read: camelCase keys (snake_case accepted).
@@ -19,6 +21,9 @@ pub trait Kind {
     const CSV: bool;
     /// Plural name for messages.
     const NAME: &'static str;
+    /// The fields of a line, in the documented order (the CSV header is checked
+    /// against them; see `docs/import.md`).
+    const COLUMNS: &'static [Column];
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[Self::Draft]) -> Result<IngestReport, DomainError>;
 }
@@ -33,6 +38,16 @@ impl Kind for Users {
     type Draft = UserDraft;
     const CSV: bool = true;
     const NAME: &'static str = "users";
+    const COLUMNS: &'static [Column] = &[
+        Column::required("id"),
+        Column::required("name"),
+        Column::optional("gender"),
+        Column::optional("birthDate").alias("birth_date"),
+        Column::optional("country"),
+        Column::optional("state"),
+        Column::optional("city"),
+        Column::required("registeredAt").alias("registered_at"),
+    ];
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[UserDraft]) -> Result<IngestReport, DomainError> {
         ingest::upsert_users(store, tenant, drafts, Utc::now()).await
@@ -44,6 +59,20 @@ impl Kind for Events {
     type Draft = PlayerEventDraft;
     const CSV: bool = false;
     const NAME: &'static str = "events";
+    const COLUMNS: &'static [Column] = &[
+        Column::required("id"),
+        Column::required("sessionId").alias("session_id"),
+        Column::required("userId").alias("user_id"),
+        Column::required("type").alias("event_type"),
+        Column::required("occurredAt").alias("occurred_at"),
+        Column::optional("position"),
+        Column::optional("contentKind").alias("content_kind"),
+        Column::optional("contentId").alias("content_id"),
+        Column::optional("device"),
+        Column::optional("referrer"),
+        Column::optional("bandwidthKbps").alias("bandwidth_kbps"),
+        Column::optional("playedSeconds").alias("played_seconds"),
+    ];
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[PlayerEventDraft]) -> Result<IngestReport, DomainError> {
         ingest::record_events(store, tenant, drafts, Utc::now()).await
@@ -55,6 +84,12 @@ impl Kind for Logins {
     type Draft = LoginDraft;
     const CSV: bool = false;
     const NAME: &'static str = "logins";
+    const COLUMNS: &'static [Column] = &[
+        Column::required("id"),
+        Column::required("userId").alias("user_id"),
+        Column::required("occurredAt").alias("occurred_at"),
+        Column::optional("device"),
+    ];
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[LoginDraft]) -> Result<IngestReport, DomainError> {
         ingest::record_logins(store, tenant, drafts, Utc::now()).await
@@ -66,6 +101,7 @@ impl Kind for Contents {
     type Draft = ContentDraft;
     const CSV: bool = false;
     const NAME: &'static str = "contents";
+    const COLUMNS: &'static [Column] = &[Column::required("id"), Column::required("kind"), Column::required("title")];
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[ContentDraft]) -> Result<IngestReport, DomainError> {
         ingest::upsert_contents(store, tenant, drafts).await
@@ -73,7 +109,7 @@ impl Kind for Contents {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserRecord {
     id: String,
     #[serde(default)]
@@ -108,7 +144,7 @@ impl From<UserRecord> for UserDraft {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventRecord {
     id: String,
     #[serde(alias = "session_id")]
@@ -155,7 +191,7 @@ impl From<EventRecord> for PlayerEventDraft {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRecord {
     id: String,
     #[serde(alias = "user_id")]
@@ -173,6 +209,7 @@ impl From<LoginRecord> for LoginDraft {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContentRecord {
     id: String,
     kind: String,
@@ -189,6 +226,42 @@ impl From<ContentRecord> for ContentDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line holding every column of `K` (under its name, or under its alias): what
+    /// `docs/import.md` lists is exactly what a line may hold.
+    fn every_column<K: Kind>(aliases: bool) -> serde_json::Value {
+        let numbers = ["position", "bandwidthKbps", "playedSeconds"];
+        let line: serde_json::Map<String, serde_json::Value> = K::COLUMNS
+            .iter()
+            .map(|c| {
+                let value = if numbers.contains(&c.name) { serde_json::json!(1.5) } else { serde_json::json!("x") };
+                let key = if aliases { c.alias.unwrap_or(c.name) } else { c.name };
+                (key.to_owned(), value)
+            })
+            .collect();
+        serde_json::Value::Object(line)
+    }
+
+    fn fits<K: Kind>() {
+        for aliases in [false, true] {
+            let line = every_column::<K>(aliases);
+            if let Err(e) = serde_json::from_value::<K::Record>(line.clone()) {
+                panic!("{} {line}: {e}", K::NAME);
+            }
+        }
+        let mut line = every_column::<K>(false);
+        line["fullname"] = serde_json::json!("x");
+        let e = serde_json::from_value::<K::Record>(line).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("unknown field `fullname`, expected one of `id`"), "{}: {e}", K::NAME);
+    }
+
+    #[test]
+    fn the_columns_are_the_fields_of_a_line_and_no_other_is_read() {
+        fits::<Users>();
+        fits::<Events>();
+        fits::<Logins>();
+        fits::<Contents>();
+    }
 
     #[test]
     fn records_accept_both_key_styles() {
