@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers over the domain's use cases.
 
 mod activity;
+mod connection;
 mod enums;
 mod error_codes;
 mod events;
@@ -9,7 +10,10 @@ mod ingest;
 pub mod limits;
 mod live;
 mod loaders;
+mod logins;
+mod null_propagation;
 mod registrations;
+pub mod scalars;
 mod users;
 
 use std::sync::Arc;
@@ -106,6 +110,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
         .extension(limits::BoundedCost(limits::Limits::DEFAULT))
         .extension(ErrorCodes)
+        .extension(null_propagation::SpecNulls)
 }
 
 pub fn build_schema(services: Services) -> AppSchema {
@@ -114,9 +119,9 @@ pub fn build_schema(services: Services) -> AppSchema {
 
 /// The SDL, with types, fields, arguments and enum values sorted so that it diffs well.
 pub fn sdl() -> String {
-    schema_builder()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items())
+    schema_builder().finish().sdl_with_options(
+        SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items().include_specified_by(),
+    )
 }
 
 pub(crate) fn services<'a>(ctx: &Context<'a>) -> GqlResult<&'a Services> {
@@ -192,7 +197,7 @@ impl Mutation {
     async fn upsert_users(
         &self,
         ctx: &Context<'_>,
-        users: Vec<ingest::UserInput>,
+        #[graphql(desc = "The users: a new id creates one, a known id updates it.")] users: Vec<ingest::UserInput>,
     ) -> GqlResult<ingest::IngestReportObject> {
         ingest::upsert_users(ctx, users).await
     }
