@@ -12,6 +12,7 @@ pub enum Code {
     NotFound,
     QueryTooComplex,
     RateLimited,
+    PersistedQueryNotFound,
     Unavailable,
     Internal,
 }
@@ -25,6 +26,7 @@ impl Code {
             Code::NotFound => "NOT_FOUND",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::RateLimited => "RATE_LIMITED",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
         }
@@ -55,6 +57,13 @@ pub enum ApiError {
     /// The request asks for more than one request may.
     #[error(transparent)]
     Limit(#[from] crate::graphql::limits::LimitError),
+    /// A document asked for by hash that this server does not know (Apollo's automatic
+    /// persisted queries: the client sends the text next).
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    /// A document that the tenant's trusted documents do not hold.
+    #[error("{0}")]
+    Untrusted(String),
 }
 
 impl From<DomainError> for ApiError {
@@ -81,7 +90,8 @@ impl ApiError {
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
             ApiError::NotFound { .. } => Code::NotFound,
             ApiError::Limit(_) => Code::QueryTooComplex,
-            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::Forbidden(_) | ApiError::Untrusted(_) => Code::Forbidden,
+            ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
             ApiError::RateLimited(_) => Code::RateLimited,
             ApiError::Busy(_) => Code::Unavailable,
             // A conflict that outlasted the store's own retries.
@@ -107,7 +117,9 @@ impl ErrorExtensions for ApiError {
                 ext.set("code", Code::NotFound.as_str());
                 ext.set("argument", *argument);
             }),
-            ApiError::RateLimited(msg) | ApiError::Busy(msg) => {
+            ApiError::PersistedQueryNotFound => Error::new(self.to_string())
+                .extend_with(|_, ext| ext.set("code", Code::PersistedQueryNotFound.as_str())),
+            ApiError::RateLimited(msg) | ApiError::Busy(msg) | ApiError::Untrusted(msg) => {
                 let code = self.code();
                 Error::new(msg.as_str()).extend_with(|_, ext| ext.set("code", code.as_str()))
             }

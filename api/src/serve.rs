@@ -9,6 +9,9 @@ use crate::cli::CliError;
 use crate::graphql::Services;
 use crate::http::{AppState, headroom_router, router};
 
+/// How long start-up waits for Redis to answer before warning that it cannot.
+const REDIS_START_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct ServeOptions {
     pub database_url: String,
     pub bind: SocketAddr,
@@ -16,15 +19,29 @@ pub struct ServeOptions {
     pub redis_url: Option<String>,
     /// `OTTSTATS_INDEX_MEMORY`: the registrations indexes' budget in bytes (0: off).
     pub index_memory: usize,
+    /// CORS, trusted documents.
+    pub http: crate::http::HttpSettings,
 }
 
 pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
     let store = Store::open(&opts.database_url).await?;
     // An empty OTTSTATS_REDIS_URL means no Redis, as an unset one does.
     let redis = opts.redis_url.as_deref().filter(|u| !u.trim().is_empty()).map(RedisLink::open).transpose()?;
-    match &redis {
-        Some(_) => tracing::info!("cache and live-update notices shared through Redis"),
-        None => tracing::info!("in-process cache (set OTTSTATS_REDIS_URL to share it between processes)"),
+    match (&redis, opts.redis_url.as_deref()) {
+        (Some(link), Some(url)) => {
+            let url = ottstats_persistence::redis_link::redacted(url);
+            // The server starts either way (Redis accelerates, the database answers), but
+            // a Redis that is wrong from the start deserves a word before the first request.
+            match link.reach(REDIS_START_CHECK).await {
+                Ok(()) => tracing::info!(redis = %url, "cache and live-update notices shared through Redis"),
+                Err(reason) => tracing::warn!(
+                    redis = %url,
+                    %reason,
+                    "Redis cannot be reached: serving from the database and the in-process cache; Redis is used as soon as it answers"
+                ),
+            }
+        }
+        _ => tracing::info!("in-process cache (set OTTSTATS_REDIS_URL to share it between processes)"),
     }
     let index = ottstats_engine::EngineSettings { memory_budget: opts.index_memory, ..Default::default() };
     let services = Services::new(store.clone(), redis, index);
@@ -37,14 +54,20 @@ pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
     let addr = listener.local_addr().map_err(|e| CliError::Io("cannot read the bound address".into(), e))?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql");
     if let Some(demo) = &demo {
-        println!("GraphiQL: http://{addr}/graphql (the demo key is filled in)");
+        println!("GraphiQL: http://{addr}/graphql (the demo key, user and period are filled in)");
         if let Some(user) = &demo.featured_user {
             println!("a demo user with playback activity: {user}");
         }
+        let (from, to) = demo.period;
+        println!("the demo's period (its 30 days of playback, local dates): from {from} to {to}");
+        println!("variables of the README's UserActivity example: {}", demo.variables());
         println!("demo API key:");
         println!("{}", demo.api_key);
     }
-    let state = AppState::new(services, demo);
+    if opts.http.trusted_documents {
+        tracing::info!("trusted documents only: operations not registered with `ottstats documents add` are refused");
+    }
+    let state = AppState::with_settings(services, demo, opts.http);
     let limits = crate::http::listener::ConnectionLimits::default();
     tracing::info!(max_connections = limits.max, "accepting connections");
     crate::http::listener::serve(listener, router(state.clone()), headroom_router(state), limits, shutdown_signal())

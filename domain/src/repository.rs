@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use crate::RepoError;
 use crate::access::{KeyGrant, KeyId, KeyRecord, NewKey};
 use crate::country::Country;
+use crate::document::DocumentHash;
 use crate::gender::GenderCounts;
 use crate::geography::{GeoCount, GeoLevel};
 use crate::granularity::Bucket;
@@ -118,6 +119,15 @@ pub trait RegistrationStatsRepository: Send + Sync {
         level: GeoLevel,
         home: Country,
     ) -> Result<Vec<GeoCount>, RepoError>;
+}
+
+/// Documents registered ahead: with trusted documents on, the only ones that run.
+#[async_trait]
+pub trait TrustedDocuments: Send + Sync {
+    /// Registers `text` under its hash; `false` when it was registered already.
+    async fn add_document(&self, hash: DocumentHash, text: &str) -> Result<bool, RepoError>;
+    /// The document registered under `hash`.
+    async fn document(&self, hash: DocumentHash) -> Result<Option<String>, RepoError>;
 }
 
 /// Whether the store answers, for readiness probes.

@@ -132,9 +132,13 @@ async fn malformed_and_oversized_bodies_get_codes(env: Env) {
 }
 
 async fn graphiql_works_offline_with_the_demo_key(env: Env) {
-    let demo = ottstats_api::demo::Demo { api_key: "ott_9_demo\"</script>".into(), featured_user: Some("u7".into()) };
+    let period = (chrono::NaiveDate::from_ymd_opt(2026, 11, 1), chrono::NaiveDate::from_ymd_opt(2026, 12, 3));
+    let period = (period.0.unwrap_or_default(), period.1.unwrap_or_default());
+    let demo =
+        ottstats_api::demo::Demo { api_key: "ott_9_demo\"</script>".into(), featured_user: Some("u7".into()), period };
     let server = env.serve(Some(demo)).await;
-    let page = reqwest::get(server.url("/graphql")).await.map(|r| r.text());
+    let browser = reqwest::Client::new().get(server.url("/graphql")).header("accept", "text/html");
+    let page = browser.send().await.map(|r| r.text());
     let page = match page {
         Ok(text) => text.await.unwrap_or_default(),
         Err(e) => panic!("GET /graphql: {e}"),
@@ -143,6 +147,7 @@ async fn graphiql_works_offline_with_the_demo_key(env: Env) {
     // The key is embedded as a JSON string, escaped: it cannot end the script.
     assert!(page.contains(r#"const demoKey = "ott_9_demo\"\u003c/script>";"#), "{page}");
     assert!(page.contains(r#"const demoUser = "u7";"#), "{page}");
+    assert!(page.contains(r#"const demoFrom = "2026-11-01";"#) && page.contains(r#"const demoTo = "2026-12-03";"#));
     assert!(!page.contains("unpkg") && !page.contains("cdn."));
     let client = reqwest::Client::builder().no_gzip().build().unwrap_or_else(|e| panic!("{e}"));
     for asset in [
@@ -152,8 +157,8 @@ async fn graphiql_works_offline_with_the_demo_key(env: Env) {
         "react-dom.production.min.js",
         "graphql-ws.min.js",
     ] {
-        let r =
-            client.get(server.url(&format!("/graphql/assets/{asset}"))).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let url = server.url(&format!("/graphql/assets/{asset}"));
+        let r = client.get(url).header("accept-encoding", "gzip").send().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.status(), 200, "{asset}");
         assert_eq!(r.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
         let bytes = r.bytes().await.unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The `ottstats` command line.
 
 mod byte_size;
+mod documents;
 pub mod generate;
 mod import;
 pub mod key;
@@ -37,6 +38,9 @@ pub enum Command {
     /// Manage a tenant's API keys: create, list, revoke, rotate.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Register trusted documents (see `serve --trusted-documents`).
+    #[command(subcommand)]
+    Documents(documents::DocumentsCommand),
     /// Print the GraphQL schema (SDL).
     ExportSchema,
     /// Import data from a file into a tenant.
@@ -78,6 +82,14 @@ pub struct ServeArgs {
     /// `0` answers every panel with SQL.
     #[arg(long, env = "OTTSTATS_INDEX_MEMORY", default_value = "1GiB", value_parser = crate::cli::byte_size::parse)]
     pub index_memory: usize,
+    /// The origins web pages may call from, comma-separated (`https://app.example.com`);
+    /// any origin when unset or `*` (never with cookies: keys are bearer tokens).
+    #[arg(long, env = "OTTSTATS_CORS_ORIGINS", default_value = "*", value_parser = crate::http::CorsOrigins::parse)]
+    pub cors_origins: crate::http::CorsOrigins,
+    /// Run only documents registered ahead with `ottstats documents add` (for fleets of
+    /// apps that ship fixed operations); others get `FORBIDDEN`.
+    #[arg(long, env = "OTTSTATS_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +192,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 demo: args.demo,
                 redis_url: args.redis_url,
                 index_memory: args.index_memory,
+                http: crate::http::HttpSettings {
+                    cors_origins: args.cors_origins,
+                    trusted_documents: args.trusted_documents,
+                    ..Default::default()
+                },
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -200,6 +217,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Key(command) => {
             key::run(command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Documents(command) => {
+            documents::run(command).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::ExportSchema => {

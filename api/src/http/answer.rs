@@ -1,5 +1,6 @@
 //! Answers as bytes: encoded once, held to the byte cap, cached without extensions, and
-//! sent with this request's extensions (`cached`, `rateLimit`) spliced in.
+//! sent with this request's extensions (`cached`, `rateLimit`) spliced in, as the media
+//! type the client negotiated.
 
 use async_graphql::{Response, ServerError};
 use axum::body::Bytes;
@@ -7,10 +8,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use serde_json::json;
 
+use super::media::Media;
 use crate::error::{ApiError, Code};
 use crate::rate_limit::{Charge, Limited};
 
-pub const CONTENT_TYPE: &str = "application/graphql-response+json";
+/// Marks a response whose body has the GraphQL shape already, so that the layers' own
+/// refusals (too large, too slow) can be told from it.
+#[derive(Clone, Copy)]
+pub struct Answered;
 
 /// `extensions.rateLimit`, as GitHub's API words it.
 pub fn rate_limit_json(charge: &Charge) -> serde_json::Value {
@@ -22,11 +27,26 @@ pub fn rate_limit_json(charge: &Charge) -> serde_json::Value {
     })
 }
 
-/// `{"data":…,"errors":…}` without extensions; `None` when it cannot be encoded.
+/// Whether the errors were raised before execution began (the document did not parse or
+/// validate, or a limit refused it): no `data` at all, and no error has a path.
+pub fn is_request_error(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// `{"data":…,"errors":…}` without extensions (and without `data` for a request error,
+/// as the GraphQL spec says); `None` when it cannot be encoded.
 pub fn encode(response: &Response) -> Option<Vec<u8>> {
-    let mut plain = Response::new(response.data.clone());
-    plain.errors = response.errors.clone();
-    match serde_json::to_vec(&plain) {
+    #[derive(serde::Serialize)]
+    struct Plain<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a async_graphql::Value>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [ServerError],
+    }
+    let data = (!is_request_error(response)).then_some(&response.data);
+    match serde_json::to_vec(&Plain { data, errors: &response.errors }) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
             tracing::error!(error = %e, "cannot encode an answer");
@@ -51,12 +71,25 @@ pub fn with_extensions(body: &[u8], extensions: &serde_json::Value) -> Bytes {
     Bytes::from(out)
 }
 
-pub fn send(status: StatusCode, body: Bytes) -> HttpResponse {
-    (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+pub fn send(media: Media, status: StatusCode, body: Bytes) -> HttpResponse {
+    let mut response = (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    response.extensions_mut().insert(Answered);
+    response
+}
+
+/// An error raised before execution (the body, its parameters or the document): `200`
+/// as `application/json`, `400` as `application/graphql-response+json`.
+pub fn request_error(media: Media, error: ApiError) -> HttpResponse {
+    refusal(media, media.request_error_status(), error, None)
 }
 
 /// An error not tied to a place in the query (no `locations`), with extensions beside it.
-pub fn refusal(status: StatusCode, error: ApiError, extensions: Option<serde_json::Value>) -> HttpResponse {
+pub fn refusal(
+    media: Media,
+    status: StatusCode,
+    error: ApiError,
+    extensions: Option<serde_json::Value>,
+) -> HttpResponse {
     let error = async_graphql::ErrorExtensions::extend(&error);
     let mut server_error = ServerError::new(error.message, None);
     server_error.extensions = error.extensions;
@@ -65,14 +98,14 @@ pub fn refusal(status: StatusCode, error: ApiError, extensions: Option<serde_jso
         Some(ext) => with_extensions(&body, &ext),
         None => Bytes::from(body),
     };
-    send(status, body)
+    send(media, status, body)
 }
 
 /// HTTP 429 with `Retry-After`, `RATE_LIMITED` and `extensions.rateLimit`.
-pub fn rate_limited(limited: &Limited) -> HttpResponse {
+pub fn rate_limited(media: Media, limited: &Limited) -> HttpResponse {
     let (message, retry) = limited_message(limited);
     let ext = json!({ "rateLimit": rate_limit_json(&limited.charge) });
-    let mut response = refusal(StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), Some(ext));
+    let mut response = refusal(media, StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), Some(ext));
     if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
@@ -107,7 +140,7 @@ pub fn status_of(code: Code) -> StatusCode {
         Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        Code::BadUserInput | Code::NotFound | Code::QueryTooComplex => StatusCode::OK,
+        Code::BadUserInput | Code::NotFound | Code::QueryTooComplex | Code::PersistedQueryNotFound => StatusCode::OK,
     }
 }
 

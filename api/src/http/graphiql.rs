@@ -1,7 +1,10 @@
 //! GraphiQL, with its assets compiled into the binary.
 
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
@@ -9,7 +12,7 @@ use super::AppState;
 const PAGE: &str = include_str!("../../assets/graphiql/index.html");
 
 /// (name, content type, gzip bytes)
-const ASSETS: &[(&str, &str, &[u8])] = &[
+const ASSETS: [(&str, &str, &[u8]); 5] = [
     ("graphiql.min.js", "text/javascript", include_bytes!("../../assets/graphiql/graphiql.min.js.gz")),
     ("graphiql.min.css", "text/css", include_bytes!("../../assets/graphiql/graphiql.min.css.gz")),
     ("react.production.min.js", "text/javascript", include_bytes!("../../assets/graphiql/react.production.min.js.gz")),
@@ -21,27 +24,67 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("graphql-ws.min.js", "text/javascript", include_bytes!("../../assets/graphiql/graphql-ws.min.js.gz")),
 ];
 
-pub async fn page(State(state): State<AppState>) -> Html<String> {
+/// The page, for a browser (`GET /graphql` with `Accept: text/html`).
+pub fn page(state: &AppState) -> Html<String> {
     // Values go in as JSON literals with `<` escaped, so they cannot end the script.
     let literal = |v: Option<&str>| serde_json::Value::from(v).to_string().replace('<', "\\u003c");
     let demo = state.demo.as_ref();
     Html(
         PAGE.replace("__DEMO_KEY__", &literal(demo.map(|d| d.api_key.as_str())))
-            .replace("__DEMO_USER__", &literal(demo.and_then(|d| d.featured_user.as_deref()))),
+            .replace("__DEMO_USER__", &literal(demo.and_then(|d| d.featured_user.as_deref())))
+            .replace("__DEMO_FROM__", &literal(demo.map(|d| d.period.0.to_string()).as_deref()))
+            .replace("__DEMO_TO__", &literal(demo.map(|d| d.period.1.to_string()).as_deref())),
     )
 }
 
-pub async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CONTENT_ENCODING, "gzip"),
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            *bytes,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+/// An asset, gzipped as stored when the client accepts gzip, plain otherwise (then the
+/// compression layer offers brotli where it is accepted).
+pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Some(index) = ASSETS.iter().position(|(name, _, _)| *name == file) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    let (_, content_type, gzipped) = ASSETS[index];
+    let cache = (header::CACHE_CONTROL, "public, max-age=86400");
+    let vary = (header::VARY, "accept-encoding");
+    if accepts_gzip(&headers) {
+        let encoding = (header::CONTENT_ENCODING, "gzip");
+        return ([(header::CONTENT_TYPE, content_type), encoding, cache, vary], gzipped).into_response();
     }
+    match plain(index, gzipped) {
+        Some(bytes) => {
+            ([(header::CONTENT_TYPE, content_type), cache, vary], axum::body::Bytes::from_owner(bytes)).into_response()
+        }
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "asset unreadable").into_response(),
+    }
+}
+
+/// Whether `Accept-Encoding` admits gzip (`q=0` refuses it).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused =
+                parts.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0)));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        },
+    )
+}
+
+/// An asset's plain bytes, unzipped once, on first demand.
+fn plain(index: usize, gzipped: &[u8]) -> Option<Arc<[u8]>> {
+    static PLAIN: [OnceLock<Option<Arc<[u8]>>>; ASSETS.len()] = [const { OnceLock::new() }; ASSETS.len()];
+    PLAIN
+        .get(index)?
+        .get_or_init(|| {
+            let mut out = Vec::new();
+            match flate2::read::GzDecoder::new(gzipped).read_to_end(&mut out) {
+                Ok(_) => Some(out.into()),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot unzip a GraphiQL asset");
+                    None
+                }
+            }
+        })
+        .clone()
 }

@@ -3,12 +3,17 @@
 mod answer;
 mod auth;
 mod body;
+mod cors;
 pub mod db_health;
+mod documents;
 mod graphiql;
 mod graphql;
 mod health;
 pub mod listener;
+mod media;
 mod metrics;
+mod params;
+mod refusals;
 mod ws;
 mod ws_fanout;
 mod ws_guard;
@@ -21,12 +26,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use auth::Authenticator;
+pub use cors::CorsOrigins;
 pub use metrics::Metrics;
 pub use ws_limits::SocketLimits;
 
@@ -37,6 +45,8 @@ use body::{BODIES_IN_FLIGHT_BYTES, BodyBudget, MAX_BODY_BYTES};
 /// The outer bound of any request, beyond the GraphQL handler's own limit (which
 /// refuses with a coded answer first).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Answers smaller than this go as they are: compressing them saves less than a packet.
+const COMPRESS_ABOVE_BYTES: u16 = 1024;
 /// Large requests run on the blocking pool, this many at a time.
 const HEAVY_AT_ONCE: usize = 4;
 
@@ -70,6 +80,21 @@ pub struct Shared {
     pub operations: ws_limits::TenantOperations,
     /// Subscriptions shared by sockets asking the same.
     pub fanout: ws_fanout::Fanout,
+    /// Documents known by hash: persisted queries and trusted documents.
+    pub documents: documents::Documents,
+    /// What the server was started with.
+    pub settings: HttpSettings,
+}
+
+/// How the HTTP surface is configured (`ottstats serve` flags and environment).
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    /// The origins browsers may call from (`OTTSTATS_CORS_ORIGINS`).
+    pub cors_origins: CorsOrigins,
+    /// Only documents registered ahead run (`OTTSTATS_TRUSTED_DOCUMENTS`).
+    pub trusted_documents: bool,
+    /// The bounds of `/graphql/ws`.
+    pub socket_limits: SocketLimits,
 }
 
 impl std::ops::Deref for AppState {
@@ -82,12 +107,22 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(services: Services, demo: Option<crate::demo::Demo>) -> AppState {
-        AppState::with_socket_limits(services, demo, SocketLimits::DEFAULT)
+        AppState::with_settings(services, demo, HttpSettings::default())
     }
 
     /// A server whose WebSockets have other bounds than the defaults (tests reach them).
     pub fn with_socket_limits(services: Services, demo: Option<crate::demo::Demo>, limits: SocketLimits) -> AppState {
+        AppState::with_settings(services, demo, HttpSettings { socket_limits: limits, ..Default::default() })
+    }
+
+    pub fn with_settings(services: Services, demo: Option<crate::demo::Demo>, settings: HttpSettings) -> AppState {
+        let persisted =
+            ottstats_persistence::PersistedQueries::new(services.redis.clone(), services.store.installation());
+        let trusted = Arc::new(services.store.clone());
         AppState(Arc::new(Shared {
+            documents: documents::Documents::new(persisted, trusted, settings.trusted_documents),
+            socket_limits: settings.socket_limits,
+            settings,
             schema: crate::graphql::build_schema(services.clone()),
             auth: Authenticator::new(services.keys.clone()),
             rate_limits: crate::rate_limit::RateLimiter::new(services.redis.clone(), services.store.installation()),
@@ -100,10 +135,25 @@ impl AppState {
             services,
             demo,
             metrics: Metrics::new().unwrap_or_else(|e| unreachable!("the metrics' names are fixed and valid: {e}")),
-            socket_limits: limits,
             operations: ws_limits::TenantOperations::default(),
         }))
     }
+}
+
+/// gzip and brotli for answers above a small size, as `Accept-Encoding` allows (brotli
+/// first when both are). Not for WebSocket upgrades, and not for what is compressed
+/// already (GraphiQL's assets are stored gzipped).
+fn compression() -> CompressionLayer<impl Predicate> {
+    let predicate =
+        SizeAbove::new(COMPRESS_ABOVE_BYTES).and(NotForContentType::IMAGES).and(NotForContentType::SSE).and(
+            |status: axum::http::StatusCode,
+             _: axum::http::Version,
+             _: &axum::http::HeaderMap,
+             _: &axum::http::Extensions| { status != axum::http::StatusCode::SWITCHING_PROTOCOLS },
+        );
+    // Level 4 of brotli (tower-http's default) compresses JSON about as well as gzip's
+    // best at a fraction of brotli 11's time.
+    CompressionLayer::new().gzip(true).br(true).compress_when(predicate)
 }
 
 /// What connections in the headroom (see [`listener`]) are served: health only.
@@ -112,15 +162,14 @@ pub fn headroom_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async {
-            let error = crate::error::ApiError::Busy("too many open connections; try again shortly".into());
-            answer::refusal(axum::http::StatusCode::SERVICE_UNAVAILABLE, error, None)
+            refusals::unavailable(media::Media::Json, "too many open connections; try again shortly")
         })
         .with_state(state)
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/graphql", get(graphiql::page).post(graphql::execute))
+        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
@@ -129,8 +178,10 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(axum::middleware::map_response(graphql::coded_refusals))
-        .layer(CatchPanicLayer::custom(graphql::panic_response))
+        .layer(axum::middleware::from_fn(refusals::coded_refusals))
+        .layer(CatchPanicLayer::custom(refusals::panic_response))
+        .layer(compression())
+        .layer(state.settings.cors_origins.layer())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -144,6 +144,20 @@ impl Session {
         }
         // Null is absent (the guard let only these through as null).
         payload.retain(|_, v| !v.is_null());
+        // A document by hash (persisted queries), or only trusted ones: as over HTTP.
+        if payload.contains_key("extensions") || self.state.documents.trusted_only() {
+            let params = super::params::Params {
+                query: payload.get("query").and_then(Value::as_str).map(str::to_owned),
+                extensions: payload.get("extensions").and_then(Value::as_object).cloned().unwrap_or_default(),
+                ..Default::default()
+            };
+            match self.state.documents.resolve(&self.access, &params).await {
+                Ok(text) => {
+                    payload.insert("query".into(), Value::from(text));
+                }
+                Err(e) => return Ok(Some(error_frame(&id, &e))),
+            }
+        }
         let payload = Value::Object(payload);
         let mut request: async_graphql::Request = serde_json::from_value(payload.clone())
             .map_err(|e| Refusal::new(4400, format!("Invalid message: not a GraphQL request: {e}")))?;
@@ -258,6 +272,13 @@ impl Session {
 }
 
 /// An `error` frame refusing operation `id` with `RATE_LIMITED`.
+/// An `error` frame ending operation `id` with `error`, coded as over HTTP.
+fn error_frame(id: &str, error: &crate::error::ApiError) -> String {
+    let error = async_graphql::ErrorExtensions::extend(error);
+    let payload = serde_json::json!([{ "message": error.message, "extensions": error.extensions }]);
+    serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
+}
+
 fn refused(id: &str, message: &str) -> String {
     let payload = serde_json::json!([{ "message": message, "extensions": { "code": Code::RateLimited.as_str() } }]);
     serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()

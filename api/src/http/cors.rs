@@ -1,0 +1,88 @@
+//! CORS: which web pages may call the API from their own origin.
+//!
+//! The default lets any origin send the `Authorization` header: a key is a bearer token,
+//! never a cookie, so no page can use a visitor's credentials without holding the key
+//! itself, and credentials (cookies) are never allowed. `OTTSTATS_CORS_ORIGINS` narrows
+//! it to a list. Preflights are cached by the browser for a day (Chromium caps this at
+//! two hours).
+
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+/// How long a browser may reuse a preflight's answer.
+const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(86_400);
+
+/// The origins allowed to call: any, or a list of `scheme://host[:port]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    #[default]
+    Any,
+    List(Vec<HeaderValue>),
+}
+
+impl CorsOrigins {
+    /// A comma-separated list of origins; empty or `*` for any.
+    pub fn parse(text: &str) -> Result<CorsOrigins, String> {
+        let items: Vec<&str> = text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        if items.is_empty() || items == ["*"] {
+            return Ok(CorsOrigins::Any);
+        }
+        items
+            .into_iter()
+            .map(|origin| {
+                let (scheme, rest) = origin.split_once("://").ok_or_else(|| bad(origin))?;
+                let well_formed = matches!(scheme, "http" | "https")
+                    && !rest.is_empty()
+                    && !rest.contains(['/', '?', '#', '*', ' ', '@']);
+                if !well_formed {
+                    return Err(bad(origin));
+                }
+                // Browsers send origins in lower case.
+                HeaderValue::from_str(&origin.to_ascii_lowercase()).map_err(|_| bad(origin))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(CorsOrigins::List)
+    }
+
+    pub fn layer(&self) -> CorsLayer {
+        let origins = match self {
+            CorsOrigins::Any => AllowOrigin::any(),
+            CorsOrigins::List(list) => AllowOrigin::list(list.iter().cloned()),
+        };
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            // Any header a page asks for (Apollo's client-name headers, tracing headers):
+            // without credentials, only the key a page holds opens anything.
+            .allow_headers(AllowHeaders::mirror_request())
+            .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+            .max_age(PREFLIGHT_MAX_AGE)
+    }
+}
+
+fn bad(origin: &str) -> String {
+    format!("`{origin}` is not an origin: write `https://app.example.com` or `http://localhost:3000`, no path")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_read_strictly() {
+        assert_eq!(CorsOrigins::parse("").unwrap(), CorsOrigins::Any);
+        assert_eq!(CorsOrigins::parse(" * ").unwrap(), CorsOrigins::Any);
+        assert_eq!(
+            CorsOrigins::parse("https://App.example.com, http://localhost:3000").unwrap(),
+            CorsOrigins::List(vec![
+                HeaderValue::from_static("https://app.example.com"),
+                HeaderValue::from_static("http://localhost:3000")
+            ])
+        );
+        for bad in ["app.example.com", "https://app.example.com/", "ftp://x", "https://*.example.com", "https://"] {
+            assert!(CorsOrigins::parse(bad).unwrap_err().contains(bad), "{bad}");
+        }
+    }
+}
