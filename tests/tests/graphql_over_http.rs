@@ -200,6 +200,19 @@ async fn persisted_queries_by_hash_over_get_and_post(env: Env) {
         assert_eq!((a.status, a.code()), (400, "BAD_USER_INPUT"), "{}", a.body);
         assert_eq!(a.body["errors"][0]["extensions"]["argument"], argument);
     }
+    // A text is remembered only once it passed the limits (and was charged).
+    let wide = format!("{{ {} }}", (0..101).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "));
+    let wide_hash = hash_of(&wide).to_string();
+    let refused = json!({"query": wide, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": wide_hash}}});
+    assert_eq!(answer(post(&server, &key, &refused.to_string(), None)).await.code(), "QUERY_TOO_COMPLEX");
+    let again = json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": wide_hash}}});
+    assert_eq!(answer(post(&server, &key, &again.to_string(), None)).await.code(), "PERSISTED_QUERY_NOT_FOUND");
+    // Over `/graphql/ws`, by hash alone.
+    let mut socket = WsClient::connect_with_key(&server.ws_url(), &key).await;
+    let frame = json!({"id": "1", "type": "subscribe",
+                       "payload": {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": hash}}}});
+    socket.send(frame).await;
+    assert_eq!(socket.next_data(WAIT).await["registrations"]["total"], 0);
     // Another process knows it through Redis when there is one; on its own, it does not.
     let second = TestServer::start(AppState::new(env.second_process(), None)).await;
     let expected = if env.redis.is_some() { "" } else { "PERSISTED_QUERY_NOT_FOUND" };

@@ -151,7 +151,37 @@ async fn pushed_answers_follow_the_same_rules(env: Env) {
     }
 }
 
+/// Variables' defaults decide `@include`/`@skip` as the spec's CoerceVariableValues
+/// says; an object whose every field is skipped is `{}`, not `null`.
+async fn directives_see_variable_defaults_and_empty_objects_stay(env: Env) {
+    let tenant = seeded(&env).await;
+    let q = format!("query($t: Boolean! = true) {{ registrations({P}) {{ total @include(if: $t) }} }}");
+    let (_, body) = raw(&env, full_access(&tenant), &q).await;
+    assert_eq!(body, json!({"data": {"registrations": {"total": 2}}}));
+    let q = format!("query($s: Boolean = true) {{ registrations({P}) {{ total @skip(if: $s) }} }}");
+    let (_, body) = raw(&env, full_access(&tenant), &q).await;
+    assert_eq!(body, json!({"data": {"registrations": {}}}));
+}
+
+/// Over `/graphql/ws`: the operation named among several is the one completed, and a
+/// subscription's push carries its one root field, not nulls for the others.
+async fn pushes_complete_against_the_operation_they_run(env: Env) {
+    let (_, key) = env.tenant("Acme", "CL", chrono_tz::America::Santiago).await;
+    let server = env.serve(None).await;
+    let mut socket = ottstats_tests::ws::WsClient::connect_with_key(&server.ws_url(), &key).await;
+    let doc = format!("query A {{ limits {{ maxCost }} }} subscription B {{ liveRegistrations({P}) {{ total }} }}");
+    let frame = json!({"id": "1", "type": "subscribe", "payload": {"query": doc, "operationName": "B"}});
+    socket.send(frame).await;
+    assert_eq!(socket.next_data(std::time::Duration::from_secs(10)).await, json!({"liveRegistrations": {"total": 0}}));
+    let two = format!("subscription {{ a: liveRegistrations({P}) {{ total }} b: liveRegistrations({P}) {{ total }} }}");
+    socket.subscribe("2", &two, Value::Null).await;
+    let data = socket.next_data(std::time::Duration::from_secs(10)).await;
+    assert!(data == json!({"a": {"total": 0}}) || data == json!({"b": {"total": 0}}), "{data}");
+}
+
 on_each_backend!(
+    directives_see_variable_defaults_and_empty_objects_stay,
+    pushes_complete_against_the_operation_they_run,
     pushed_answers_follow_the_same_rules,
     a_bad_argument_inside_non_null_fields_nulls_the_data,
     aliases_keep_their_order_and_their_answers,

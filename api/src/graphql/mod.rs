@@ -11,7 +11,7 @@ pub mod limits;
 mod live;
 mod loaders;
 mod logins;
-mod null_propagation;
+pub(crate) mod null_propagation;
 mod registrations;
 pub mod scalars;
 mod users;

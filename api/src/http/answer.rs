@@ -73,6 +73,8 @@ pub fn with_extensions(body: &[u8], extensions: &serde_json::Value) -> Bytes {
 
 pub fn send(media: Media, status: StatusCode, body: Bytes) -> HttpResponse {
     let mut response = (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    // The media type (and, on a GET, the page or an answer) follows `Accept`.
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("accept"));
     response.extensions_mut().insert(Answered);
     response
 }

@@ -36,7 +36,11 @@ impl CorsOrigins {
                 let well_formed = matches!(scheme, "http" | "https")
                     && !rest.is_empty()
                     && !rest.contains(['/', '?', '#', '*', ' ', '@']);
-                if !well_formed {
+                // Browsers leave the default port out of an origin: one written with it
+                // would never match.
+                let default_port =
+                    (scheme == "https" && rest.ends_with(":443")) || (scheme == "http" && rest.ends_with(":80"));
+                if !well_formed || default_port {
                     return Err(bad(origin));
                 }
                 // Browsers send origins in lower case.
@@ -63,7 +67,9 @@ impl CorsOrigins {
 }
 
 fn bad(origin: &str) -> String {
-    format!("`{origin}` is not an origin: write `https://app.example.com` or `http://localhost:3000`, no path")
+    format!(
+        "`{origin}` is not an origin: write `https://app.example.com` or `http://localhost:3000` (no path, no default port)"
+    )
 }
 
 #[cfg(test)]
@@ -81,7 +87,14 @@ mod tests {
                 HeaderValue::from_static("http://localhost:3000")
             ])
         );
-        for bad in ["app.example.com", "https://app.example.com/", "ftp://x", "https://*.example.com", "https://"] {
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "ftp://x",
+            "https://*.example.com",
+            "https://",
+            "https://x.com:443",
+        ] {
             assert!(CorsOrigins::parse(bad).unwrap_err().contains(bad), "{bad}");
         }
     }

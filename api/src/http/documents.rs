@@ -8,6 +8,7 @@ use ottstats_domain::InputError;
 use ottstats_domain::access::Access;
 use ottstats_domain::document::DocumentHash;
 use ottstats_domain::repository::TrustedDocuments;
+use ottstats_domain::tenant::TenantId;
 use ottstats_persistence::PersistedQueries;
 use ottstats_persistence::persisted_queries::hash_of;
 use serde_json::Value;
@@ -16,6 +17,16 @@ use super::params::Params;
 use crate::error::ApiError;
 
 const HASH_ARGUMENT: &str = "extensions.persistedQuery.sha256Hash";
+/// The longest text remembered as a persisted query: longer ones run, but are not kept
+/// (a client sends them again), so that no tenant fills Redis with a few requests.
+const MAX_PERSISTED_BYTES: usize = 128 * 1024;
+
+/// The text a request runs, and the hash to remember it by once it has run (a persisted
+/// query sent with its text).
+pub struct Found {
+    pub text: String,
+    pub learnt: Option<DocumentHash>,
+}
 
 /// Documents known by hash.
 #[derive(Clone)]
@@ -42,10 +53,11 @@ impl Documents {
     }
 
     /// The text the request runs.
-    pub async fn resolve(&self, access: &Access, params: &Params) -> Result<String, ApiError> {
+    pub async fn resolve(&self, access: &Access, params: &Params) -> Result<Found, ApiError> {
         let hash = persisted_hash(params)?;
         if self.trusted_only {
-            return self.trusted_text(params.query.as_deref(), hash).await;
+            let text = self.trusted_text(params.query.as_deref(), hash).await?;
+            return Ok(Found { text, learnt: None });
         }
         match (&params.query, hash) {
             (Some(text), Some(hash)) => {
@@ -53,15 +65,21 @@ impl Documents {
                     let message = "the hash is not the SHA-256 of `query`";
                     return Err(ApiError::Input(InputError::new(HASH_ARGUMENT, message)));
                 }
-                self.persisted.put(access.tenant.id, hash, text).await;
-                Ok(text.clone())
+                Ok(Found { text: text.clone(), learnt: Some(hash) })
             }
-            (Some(text), None) => Ok(text.clone()),
+            (Some(text), None) => Ok(Found { text: text.clone(), learnt: None }),
             (None, Some(hash)) => match self.persisted.get(access.tenant.id, hash).await {
-                Some(text) => Ok(text.to_string()),
+                Some(text) => Ok(Found { text: text.to_string(), learnt: None }),
                 None => Err(ApiError::PersistedQueryNotFound),
             },
             (None, None) => Err(missing_query()),
+        }
+    }
+
+    /// Remembers a persisted query that parsed, passed the limits and was paid for.
+    pub async fn remember(&self, tenant: TenantId, hash: DocumentHash, text: &str) {
+        if text.len() <= MAX_PERSISTED_BYTES {
+            self.persisted.put(tenant, hash, text).await;
         }
     }
 

@@ -58,17 +58,28 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     }
 }
 
-/// Whether `Accept-Encoding` admits gzip (`q=0` refuses it).
+/// Whether `Accept-Encoding` admits gzip: named, or by `*` unless named with `q=0`.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
-        |coding| {
+    let codings: Vec<(String, bool)> = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|coding| {
             let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let refused =
-                parts.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0)));
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        },
-    )
+            let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.trim().split_once('=').is_some_and(|(n, q)| {
+                    n.trim().eq_ignore_ascii_case("q") && q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)
+                })
+            });
+            (name, !refused)
+        })
+        .collect();
+    match codings.iter().find(|(name, _)| name == "gzip") {
+        Some((_, accepted)) => *accepted,
+        None => codings.iter().any(|(name, accepted)| name == "*" && *accepted),
+    }
 }
 
 /// An asset's plain bytes, unzipped once, on first demand.

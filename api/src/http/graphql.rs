@@ -197,8 +197,16 @@ impl Call {
     async fn run(self, params: Params) -> HttpResponse {
         let Call { state, access, media, method } = self;
         let limits = Limits::DEFAULT;
-        let query = match state.documents.resolve(&access, &params).await {
-            Ok(query) => query,
+        let (query, learnt) = match state.documents.resolve(&access, &params).await {
+            Ok(found) => (found.text, found.learnt),
+            Err(ApiError::PersistedQueryNotFound) => {
+                // A lookup costs a point, so that guessing hashes is not free.
+                if let Err(limited) = state.rate_limits.charge(&access.tenant, &access.grant.key, 1).await {
+                    state.metrics.count_errors([Code::RateLimited.as_str()]);
+                    return answer::rate_limited(media, &limited);
+                }
+                return request_error(&state, media, ApiError::PersistedQueryNotFound);
+            }
             Err(e) => return request_error(&state, media, e),
         };
         let mut request = async_graphql::Request::new(query).variables(params.variables);
@@ -253,6 +261,10 @@ impl Call {
                 return answer::rate_limited(media, &limited);
             }
         };
+        // Remembered only once it parsed, passed the limits and was paid for.
+        if let (Some(learnt), Some(_)) = (learnt, measured) {
+            state.documents.remember(tenant_id, learnt, &request.query).await;
+        }
         let reads = context.reads.clone();
         let mut request = request.data(context);
         if let Some((measure, _)) = measured {
@@ -278,7 +290,8 @@ impl Call {
                 max: limits.max_answer_bytes as u64,
                 actual: body.len() as u64,
             };
-            return answer::refusal(media, StatusCode::OK, ApiError::Limit(e), None);
+            // No `data`: a 4xx under graphql-response+json, as for a request error.
+            return answer::refusal(media, media.request_error_status(), ApiError::Limit(e), None);
         }
         let body = Bytes::from(body);
         if response.is_ok() {
@@ -293,7 +306,7 @@ impl Call {
         let status = if answer::is_request_error(&response) {
             media.request_error_status()
         } else {
-            unavailable_status(&response)
+            unavailable_status(&response, media)
         };
         let ext = json!({ "cached": false, "rateLimit": rate_limit_json(&charge) });
         answer::send(media, status, answer::with_extensions(&body, &ext))
@@ -304,11 +317,7 @@ impl Call {
 /// operation that is not there is left to validation, which says so.
 fn is_query(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
     use async_graphql::parser::types::OperationType;
-    let operation = match name {
-        Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-        None => doc.operations.iter().next(),
-    };
-    operation.is_none_or(|(_, op)| op.node.ty == OperationType::Query)
+    crate::graphql::null_propagation::selected(doc, name).is_none_or(|op| op.node.ty == OperationType::Query)
 }
 
 /// A stored answer: it costs a single point.
@@ -325,11 +334,17 @@ async fn stored_answer(state: &AppState, context: &TenantContext, media: Media, 
     }
 }
 
-/// One status for a dependency's failure, whatever step it happened in: 503 whenever
-/// the answer carries `UNAVAILABLE` (with whatever data it has).
-fn unavailable_status(response: &Response) -> StatusCode {
+/// One status for a dependency's failure, whatever step it happened in: 503 when the
+/// answer carries `UNAVAILABLE`, except that graphql-response+json keeps 200 for an
+/// answer with data (the spec's MUST: non-null `data` is 2xx).
+fn unavailable_status(response: &Response, media: Media) -> StatusCode {
     let unavailable = response.errors.iter().any(|e| error_code(e) == Code::Unavailable.as_str());
-    if unavailable { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+    let has_data = response.data != async_graphql::Value::Null;
+    if unavailable && !(media == Media::GraphqlResponse && has_data) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Whether every operation asks only for `__schema`, `__type` or `__typename`: the same

@@ -101,8 +101,9 @@ fn parse(accept: &str) -> Vec<Range<'_>> {
             let mut parts = range.split(';');
             let (kind, subtype) = parts.next()?.trim().split_once('/')?;
             let quality = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+                .and_then(|(_, q)| q.trim().parse::<f32>().ok().filter(|q| q.is_finite()))
                 .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0).round() as u16);
             Some(Range { kind: kind.trim(), subtype: subtype.trim(), quality })
         })
@@ -180,5 +181,8 @@ mod tests {
         assert_eq!(wanted(Some("application/json;q=0")), Wanted::Nothing);
         // `q=0` refuses one type; `*/*` still admits the other.
         assert_eq!(wanted(Some("application/json;q=0, */*")), Wanted::Answer(Media::GraphqlResponse));
+        assert_eq!(wanted(Some("application/json;Q=0")), Wanted::Nothing);
+        // An unreadable quality is the default, 1.
+        assert_eq!(wanted(Some("application/json;q=nan")), Wanted::Answer(Media::Json));
     }
 }

@@ -86,8 +86,12 @@ pub fn read(text: &str, max_bytes: usize) -> Result<ClientMessage, Refusal> {
             let Some(Value::Object(payload)) = message.remove("payload") else {
                 return Err(Refusal::invalid("`subscribe` needs a `payload` object"));
             };
-            if !matches!(payload.get("query"), Some(Value::String(_))) {
-                return Err(Refusal::invalid("the `subscribe` payload needs a `query` string"));
+            // A persisted query may come by its hash alone.
+            let by_hash = payload.get("extensions").and_then(|e| e.get("persistedQuery")).is_some();
+            match payload.get("query") {
+                Some(Value::String(_)) => {}
+                None | Some(Value::Null) if by_hash => {}
+                _ => return Err(Refusal::invalid("the `subscribe` payload needs a `query` string")),
             }
             for (field, want_object) in [("operationName", false), ("variables", true), ("extensions", true)] {
                 match payload.get(field) {

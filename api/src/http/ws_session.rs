@@ -152,8 +152,13 @@ impl Session {
                 ..Default::default()
             };
             match self.state.documents.resolve(&self.access, &params).await {
-                Ok(text) => {
-                    payload.insert("query".into(), Value::from(text));
+                Ok(found) => {
+                    // Over the socket a persisted query is remembered as soon as it is
+                    // resolved: a socket's operations are capped and charged below.
+                    if let Some(hash) = found.learnt {
+                        self.state.documents.remember(self.access.tenant.id, hash, &found.text).await;
+                    }
+                    payload.insert("query".into(), Value::from(found.text));
                 }
                 Err(e) => return Ok(Some(error_frame(&id, &e))),
             }
@@ -271,7 +276,6 @@ impl Session {
     }
 }
 
-/// An `error` frame refusing operation `id` with `RATE_LIMITED`.
 /// An `error` frame ending operation `id` with `error`, coded as over HTTP.
 fn error_frame(id: &str, error: &crate::error::ApiError) -> String {
     let error = async_graphql::ErrorExtensions::extend(error);
@@ -279,6 +283,7 @@ fn error_frame(id: &str, error: &crate::error::ApiError) -> String {
     serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
 }
 
+/// An `error` frame refusing operation `id` with `RATE_LIMITED`.
 fn refused(id: &str, message: &str) -> String {
     let payload = serde_json::json!([{ "message": message, "extensions": { "code": Code::RateLimited.as_str() } }]);
     serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
