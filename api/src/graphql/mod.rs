@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers over the domain's use cases.
 
 mod activity;
+mod completion;
 mod connection;
 mod enums;
 mod error_codes;
