@@ -31,6 +31,7 @@ use ottstats_persistence::{CachedStore, ChangeFeed, RedisLink, ResponseCache, St
 pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
 pub use error_codes::{ErrorCodes, add_code};
 pub use loaders::TenantContext;
+pub use null_propagation::SpecNulls;
 
 use crate::error::{ApiError, GqlResult};
 use guard::Needs;

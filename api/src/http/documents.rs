@@ -62,8 +62,7 @@ impl Documents {
         match (&params.query, hash) {
             (Some(text), Some(hash)) => {
                 if hash_of(text) != hash {
-                    let message = "the hash is not the SHA-256 of `query`";
-                    return Err(ApiError::Input(InputError::new(HASH_ARGUMENT, message)));
+                    return Err(mismatch());
                 }
                 Ok(Found { text: text.clone(), learnt: Some(hash) })
             }
@@ -87,10 +86,7 @@ impl Documents {
     /// be one (clients that send texts keep working, with nothing else).
     async fn trusted_text(&self, text: Option<&str>, hash: Option<DocumentHash>) -> Result<String, ApiError> {
         let hash = match (text, hash) {
-            (Some(text), Some(hash)) if hash_of(text) != hash => {
-                let message = "the hash is not the SHA-256 of `query`";
-                return Err(ApiError::Input(InputError::new(HASH_ARGUMENT, message)));
-            }
+            (Some(text), Some(hash)) if hash_of(text) != hash => return Err(mismatch()),
             (_, Some(hash)) => hash,
             (Some(text), None) => hash_of(text),
             (None, None) => return Err(missing_query()),
@@ -113,6 +109,10 @@ impl Documents {
         self.known.insert(hash, text.clone()).await;
         Ok(Some(text))
     }
+}
+
+fn mismatch() -> ApiError {
+    ApiError::Input(InputError::new(HASH_ARGUMENT, "the hash is not the SHA-256 of `query`"))
 }
 
 fn missing_query() -> ApiError {
