@@ -38,8 +38,9 @@ pub struct LoginQuery<'a> {
     pub period: &'a Period,
 }
 
+/// What is written of activity: each write bumps the data versions it changes.
 #[async_trait]
-pub trait ActivityRepository: Send + Sync {
+pub trait ActivityWrites: Send + Sync {
     /// Stores new events in one transaction, ignoring ids already stored, and
     /// re-derives the playback time of every session they touch (events may arrive late
     /// and out of order).
@@ -49,9 +50,30 @@ pub trait ActivityRepository: Send + Sync {
 
     /// Creates or updates contents; `written` counts changes, `duplicates` unchanged ones.
     async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError>;
+}
 
+/// What is read of one user's activity as it is stored: pages and counts of events and
+/// logins, and contents.
+#[async_trait]
+pub trait ActivityReads: Send + Sync {
     async fn find_contents(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<Content>, RepoError>;
 
+    /// A page of the events, ordered by (instant, id), oldest first; a backward page is
+    /// read from its end, never by reading every event before it.
+    async fn events_page(&self, q: &EventQuery<'_>, page: &PageRequest) -> Result<Page<PlayerEvent>, RepoError>;
+
+    async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError>;
+
+    /// A page of the logins, ordered by (instant, id), newest first.
+    async fn logins_page(&self, q: &LoginQuery<'_>, page: &PageRequest) -> Result<Page<Login>, RepoError>;
+
+    async fn count_logins(&self, q: &LoginQuery<'_>) -> Result<u64, RepoError>;
+}
+
+/// The figures of one user's activity: what the cache keeps, keyed by the data version of
+/// the user's activity.
+#[async_trait]
+pub trait ActivityStats: Send + Sync {
     /// Every session of the user that started in the period or has events in it, with
     /// its PLAY events and playback time inside the period.
     async fn sessions_in_period(
@@ -61,12 +83,6 @@ pub trait ActivityRepository: Send + Sync {
         period: &Period,
     ) -> Result<Vec<SessionInPeriod>, RepoError>;
 
-    /// A page of the events, ordered by (instant, id), oldest first; a backward page is
-    /// read from its end, never by reading every event before it.
-    async fn events_page(&self, q: &EventQuery<'_>, page: &PageRequest) -> Result<Page<PlayerEvent>, RepoError>;
-
-    async fn count_events(&self, q: &EventQuery<'_>) -> Result<u64, RepoError>;
-
     /// Bandwidth samples of the user's events per bucket, in the buckets' order.
     async fn bandwidth(
         &self,
@@ -74,9 +90,4 @@ pub trait ActivityRepository: Send + Sync {
         user_id: &str,
         buckets: &[Bucket],
     ) -> Result<Vec<BandwidthStats>, RepoError>;
-
-    /// A page of the logins, ordered by (instant, id), newest first.
-    async fn logins_page(&self, q: &LoginQuery<'_>, page: &PageRequest) -> Result<Page<Login>, RepoError>;
-
-    async fn count_logins(&self, q: &LoginQuery<'_>) -> Result<u64, RepoError>;
 }

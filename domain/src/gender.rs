@@ -2,7 +2,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A registered user's gender as the operator reported it; missing is `Unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Gender {
     Female,
     Male,

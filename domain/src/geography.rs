@@ -9,7 +9,7 @@ use crate::share::percentage;
 pub const UNKNOWN: &str = "Unknown";
 pub const OTHER: &str = "Other";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum GeoLevel {
     Country,
     State,

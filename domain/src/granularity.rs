@@ -33,7 +33,7 @@ impl Granularity {
 }
 
 /// One bucket `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Bucket {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,

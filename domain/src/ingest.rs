@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::activity_input::{ContentDraft, LoginDraft, PlayerEventDraft};
-use crate::activity_repository::ActivityRepository;
+use crate::activity_repository::ActivityWrites;
 use crate::playback::{Content, Login, PlayerEvent};
 use crate::repository::UserRepository;
 use crate::tenant::TenantId;
@@ -82,7 +82,7 @@ pub async fn upsert_users(
 
 /// Validates and records player events; a repeated id is a duplicate, stored once.
 pub async fn record_events(
-    repo: &dyn ActivityRepository,
+    repo: &dyn ActivityWrites,
     tenant: TenantId,
     drafts: &[PlayerEventDraft],
     now: DateTime<Utc>,
@@ -94,7 +94,7 @@ pub async fn record_events(
 
 /// Validates and records logins; a repeated id is a duplicate, stored once.
 pub async fn record_logins(
-    repo: &dyn ActivityRepository,
+    repo: &dyn ActivityWrites,
     tenant: TenantId,
     drafts: &[LoginDraft],
     now: DateTime<Utc>,
@@ -106,7 +106,7 @@ pub async fn record_logins(
 
 /// Validates and upserts contents; one stored exactly as sent is a duplicate.
 pub async fn upsert_contents(
-    repo: &dyn ActivityRepository,
+    repo: &dyn ActivityWrites,
     tenant: TenantId,
     drafts: &[ContentDraft],
 ) -> Result<IngestReport, DomainError> {

@@ -20,6 +20,7 @@ pub mod registration_filter;
 pub mod registration_log;
 pub mod registration_stats;
 pub mod repository;
+pub mod scope;
 pub mod share;
 pub mod tenant;
 pub mod text;

@@ -9,7 +9,7 @@ use crate::InputError;
 pub const MAX_PERIOD_YEARS: u32 = 20;
 
 /// A half-open interval of instants with the time zone its buckets are aligned in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Period {
     from: DateTime<Utc>,
     to: DateTime<Utc>,

@@ -6,7 +6,7 @@ use crate::country::Country;
 use crate::gender::Gender;
 
 /// A filter parsed from the caller's `RegistrationFilter`; `None` means "no restriction".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct RegistrationFilter {
     /// Sorted and without repeats, so equal filters compare (and cache) equal.
     pub genders: Option<Vec<Gender>>,

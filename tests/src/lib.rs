@@ -3,15 +3,25 @@
 
 use async_graphql::{Request, Variables};
 use chrono_tz::Tz;
-use ottstats_api::graphql::{AppSchema, Services, TenantContext, build_schema};
-use ottstats_api::http::{AppState, headroom_router, router};
+use ottstats_graphql::{AppSchema, Services, TenantContext, build_schema};
+use ottstats_server::{AppState, headroom_router, router};
 use ottstats_domain::access::{Access, KeyGrant, KeyId, Scopes};
 use ottstats_domain::country::Country;
 use ottstats_domain::tenant::Tenant;
 pub use ottstats_engine::EngineSettings;
-pub use ottstats_persistence::RedisLink;
-pub use ottstats_persistence::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
+pub use ottstats_cache::RedisLink;
+pub use ottstats_store::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
 use serde_json::Value;
+
+/// A link to the test Redis, if configured; panics when it is configured but does not
+/// answer, so that a run never silently tests without it.
+pub async fn test_redis() -> Option<RedisLink> {
+    let url = ottstats_store::testing::redis_url()?;
+    let var = ottstats_store::testing::REDIS_URL_VAR;
+    let link = RedisLink::open(&url).unwrap_or_else(|e| panic!("{var}: {e}"));
+    assert!(link.ping().await, "Redis at {url} ({var}) does not answer");
+    Some(link)
+}
 
 pub mod shared_redis;
 pub mod ws;
@@ -56,7 +66,7 @@ impl Env {
     pub async fn on_path(backend: TestBackend, path: StatsPath) -> Option<Env> {
         let db = TestDatabase::of(backend).await?;
         let redis = match backend {
-            TestBackend::Postgres => ottstats_persistence::testing::redis().await,
+            TestBackend::Postgres => test_redis().await,
             TestBackend::Sqlite => None,
         };
         let services = Services::new(db.store.clone(), redis.clone(), path.settings());
@@ -103,7 +113,7 @@ impl Env {
     }
 
     /// Starts the real router on 127.0.0.1:0.
-    pub async fn serve(&self, demo: Option<ottstats_api::demo::Demo>) -> TestServer {
+    pub async fn serve(&self, demo: Option<ottstats_server::Prefill>) -> TestServer {
         TestServer::start(AppState::new(self.services.clone(), demo)).await
     }
 }
@@ -135,11 +145,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(state: AppState) -> TestServer {
-        TestServer::start_with(state, ottstats_api::http::listener::ConnectionLimits::default()).await
+        TestServer::start_with(state, ottstats_server::listener::ConnectionLimits::default()).await
     }
 
     /// The router under connection limits of the test's choosing.
-    pub async fn start_with(state: AppState, limits: ottstats_api::http::listener::ConnectionLimits) -> TestServer {
+    pub async fn start_with(state: AppState, limits: ottstats_server::listener::ConnectionLimits) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -147,7 +157,7 @@ impl TestServer {
             let stopped = async {
                 let _ = stopped.await;
             };
-            ottstats_api::http::listener::serve(
+            ottstats_server::listener::serve(
                 listener,
                 router(state.clone()),
                 headroom_router(state),

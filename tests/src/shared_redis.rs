@@ -4,10 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use ottstats_api::graphql::Services;
-use ottstats_api::http::AppState;
-use ottstats_persistence::testing::redis_url;
-use ottstats_persistence::{RedisLink, Store};
+use ottstats_graphql::Services;
+use ottstats_server::AppState;
+use ottstats_store::testing::redis_url;
+use ottstats_cache::RedisLink;
+use ottstats_store::Store;
 use redis::aio::MultiplexedConnection;
 
 use crate::{StatsPath, TestServer};

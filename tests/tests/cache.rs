@@ -6,7 +6,8 @@
 
 use chrono::Utc;
 use ottstats_domain::activity_input::PlayerEventDraft;
-use ottstats_domain::activity_repository::ActivityRepository;
+use ottstats_domain::activity_repository::ActivityStats;
+use ottstats_domain::scope::DataVersions;
 use ottstats_domain::country::Country;
 use ottstats_domain::ingest;
 use ottstats_domain::period::Period;
@@ -14,8 +15,9 @@ use ottstats_domain::registration_filter::RegistrationFilter;
 use ottstats_domain::repository::{RegistrationStatsRepository, TenantRepository};
 use ottstats_domain::tenant::TenantId;
 use ottstats_domain::user::UserDraft;
-use ottstats_persistence::testing::{self, TestDatabase};
-use ottstats_persistence::{CachedStore, Panel, Store};
+use ottstats_store::testing::TestDatabase;
+use ottstats_cache::{CachedReads, Panel, RedisLink};
+use ottstats_store::Store;
 use ottstats_tests::shared_redis::{RawRedis, marker, process};
 use ottstats_tests::{Env, TestServer, on_each_backend};
 use serde_json::{Value, json};
@@ -36,7 +38,13 @@ fn event(id: &str, user: &str) -> PlayerEventDraft {
     }
 }
 
-fn counts(c: &CachedStore) -> (u64, u64) {
+/// The statistics cache of `store`, at most `bytes` in process.
+fn cached(store: &Store, bytes: u64, redis: Option<RedisLink>) -> CachedReads {
+    let secret = store.secret().bytes();
+    CachedReads::new(std::sync::Arc::new(store.clone()), store.installation(), secret, bytes, redis)
+}
+
+fn counts(c: &CachedReads) -> (u64, u64) {
     (c.counters().total_hits(), c.counters().total_misses())
 }
 
@@ -48,11 +56,11 @@ async fn writes_are_read_through_any_cache(env: Env) {
     let all = RegistrationFilter::default();
     // Two processes sharing one database, each with its own cache.
     let (a, b) = (
-        CachedStore::new(store.clone(), 1 << 20, env.redis.clone()),
-        CachedStore::new(store.clone(), 1 << 20, env.redis.clone()),
+        cached(&store, 1 << 20, env.redis.clone()),
+        cached(&store, 1 << 20, env.redis.clone()),
     );
     let all = &all;
-    let total = |c: &CachedStore| {
+    let total = |c: &CachedReads| {
         let c = c.clone();
         async move { c.count_by_gender(tenant.id, &period, all).await.unwrap_or_else(|e| panic!("{e}")).total() }
     };
@@ -76,7 +84,7 @@ async fn one_users_events_leave_other_answers_warm(env: Env) {
     let home = Country::parse("CL").unwrap_or_else(|| unreachable!());
     let tenant = store.create_tenant("A", home, chrono_tz::UTC).await.unwrap_or_else(|e| panic!("{e}")).tenant;
     let period = Period::parse("2026-01-01", "2026-02-01", None, chrono_tz::UTC).unwrap_or_else(|e| panic!("{e}"));
-    let cache = CachedStore::new(store.clone(), 1 << 20, env.redis.clone());
+    let cache = cached(&store, 1 << 20, env.redis.clone());
     let record = |id: &'static str, user: &'static str| async move {
         ingest::record_events(store, tenant.id, &[event(id, user)], Utc::now()).await.unwrap_or_else(|e| panic!("{e}"))
     };
@@ -115,7 +123,7 @@ async fn shared_version_reads_are_never_older_than_the_call(env: Env) {
     let home = Country::parse("CL").unwrap_or_else(|| unreachable!());
     let tenant = store.create_tenant("A", home, chrono_tz::UTC).await.unwrap_or_else(|e| panic!("{e}")).tenant;
     let committed = Arc::new(AtomicI64::new(0));
-    let scopes = [ottstats_persistence::versions::REGISTRATIONS.to_owned()];
+    let scopes = [ottstats_domain::scope::Scope::Registrations];
     let readers: Vec<_> = (0..16)
         .map(|_| {
             let (store, committed, scopes) = (store.clone(), committed.clone(), scopes.clone());
@@ -200,7 +208,7 @@ fn fresh(total: u64) -> Vec<(u64, bool)> {
 }
 
 /// The sessions of user `m` through `cache`.
-async fn sessions(cache: &CachedStore, tenant: TenantId, m: &str) -> usize {
+async fn sessions(cache: &CachedReads, tenant: TenantId, m: &str) -> usize {
     cache.sessions_in_period(tenant, m, &january()).await.unwrap_or_else(|e| panic!("{e}")).len()
 }
 
@@ -213,11 +221,11 @@ fn split(mut two: Vec<(String, Vec<u8>)>, needle: &str) -> ((String, Vec<u8>), (
 }
 
 fn skipped() {
-    eprintln!("skipped: {} is not set", ottstats_persistence::testing::REDIS_URL_VAR);
+    eprintln!("skipped: {} is not set", ottstats_store::testing::REDIS_URL_VAR);
 }
 
 async fn another_tenants_entries_copied_in_redis_are_not_served(env: Env) {
-    let (Some(redis), Some(mut raw)) = (testing::redis().await, RawRedis::connect().await) else { return skipped() };
+    let (Some(redis), Some(mut raw)) = (ottstats_tests::test_redis().await, RawRedis::connect().await) else { return skipped() };
     let (store, m) = (&env.db.store, marker());
     let ((a, key_a), (b, key_b)) =
         (env.tenant("A", "CL", chrono_tz::UTC).await, env.tenant("B", "CL", chrono_tz::UTC).await);
@@ -235,11 +243,11 @@ async fn another_tenants_entries_copied_in_redis_are_not_served(env: Env) {
     // The same with panels: B's sessions of a user of the same id in A's entry.
     play(store, a.id, &m, "A", 1).await;
     play(store, b.id, &m, "B", 2).await;
-    let cache = CachedStore::new(store.clone(), 1 << 20, Some(redis.clone()));
+    let cache = cached(&store, 1 << 20, Some(redis.clone()));
     assert_eq!((sessions(&cache, a.id, &m).await, sessions(&cache, b.id, &m).await), (1, 2));
     let ((_, theirs), (mine, _)) = split(raw.keys_holding(PANELS, &m, 2).await, &format!("B-{m}"));
     raw.set(&mine, &theirs).await;
-    let cache = CachedStore::new(store.clone(), 1 << 20, Some(redis.clone()));
+    let cache = cached(&store, 1 << 20, Some(redis.clone()));
     assert_eq!(sessions(&cache, a.id, &m).await, 1, "A was served B's sessions");
     assert_eq!((cache.counters().rejected(Panel::Sessions), cache.counters().misses(Panel::Sessions)), (1, 1));
 }
@@ -253,7 +261,7 @@ fn forgeries(tenant: TenantId, value: &str) -> [Vec<u8>; 3] {
 }
 
 async fn garbage_in_redis_is_dropped_and_recomputed(env: Env) {
-    let (Some(redis), Some(mut raw)) = (testing::redis().await, RawRedis::connect().await) else { return skipped() };
+    let (Some(redis), Some(mut raw)) = (ottstats_tests::test_redis().await, RawRedis::connect().await) else { return skipped() };
     let (store, m) = (&env.db.store, marker());
     let (a, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
     register(store, a.id, 2).await;
@@ -272,12 +280,12 @@ async fn garbage_in_redis_is_dropped_and_recomputed(env: Env) {
     }
 
     play(store, a.id, &m, "A", 1).await;
-    let cache = CachedStore::new(store.clone(), 1 << 20, Some(redis.clone()));
+    let cache = cached(&store, 1 << 20, Some(redis.clone()));
     assert_eq!(sessions(&cache, a.id, &m).await, 1);
     let (panel, _) = raw.keys_holding(PANELS, &m, 1).await.remove(0);
     for junk in forgeries(a.id, r#"{"Sessions":[]}"#) {
         raw.set(&panel, &junk).await;
-        let cache = CachedStore::new(store.clone(), 1 << 20, Some(redis.clone()));
+        let cache = cached(&store, 1 << 20, Some(redis.clone()));
         assert_eq!(sessions(&cache, a.id, &m).await, 1);
         assert_eq!((cache.counters().rejected(Panel::Sessions), cache.counters().misses(Panel::Sessions)), (1, 1));
         raw.rewritten(&panel, &junk).await;
@@ -287,7 +295,7 @@ async fn garbage_in_redis_is_dropped_and_recomputed(env: Env) {
 /// Two databases whose tenants have the same id, sharing one Redis: neither reads what the
 /// other wrote, even copied to its own keys.
 async fn installations_sharing_a_redis_cannot_read_each_other(env: Env) {
-    let (Some(redis), Some(mut raw)) = (testing::redis().await, RawRedis::connect().await) else { return skipped() };
+    let (Some(redis), Some(mut raw)) = (ottstats_tests::test_redis().await, RawRedis::connect().await) else { return skipped() };
     let Some(other) = TestDatabase::of(env.db.backend).await else { return skipped() };
     let (mine, theirs, m) = (&env.db.store, &other.store, marker());
     let home = Country::parse("CL").unwrap_or_else(|| unreachable!());
@@ -307,13 +315,13 @@ async fn installations_sharing_a_redis_cannot_read_each_other(env: Env) {
     play(mine, a.tenant.id, &m, "A", 1).await;
     play(theirs, b.tenant.id, &m, "B", 2).await;
     let (c1, c2) = (
-        CachedStore::new(mine.clone(), 1 << 20, Some(redis.clone())),
-        CachedStore::new(theirs.clone(), 1 << 20, Some(redis.clone())),
+        cached(&mine, 1 << 20, Some(redis.clone())),
+        cached(&theirs, 1 << 20, Some(redis.clone())),
     );
     assert_eq!((sessions(&c1, a.tenant.id, &m).await, sessions(&c2, b.tenant.id, &m).await), (1, 2));
     let ((_, their_panel), (my_key, _)) = split(raw.keys_holding(PANELS, &m, 2).await, &format!("B-{m}"));
     raw.set(&my_key, &their_panel).await;
-    let cache = CachedStore::new(mine.clone(), 1 << 20, Some(redis.clone()));
+    let cache = cached(&mine, 1 << 20, Some(redis.clone()));
     assert_eq!(sessions(&cache, a.tenant.id, &m).await, 1, "served the other installation's sessions");
     assert_eq!(cache.counters().rejected(Panel::Sessions), 1);
 }

@@ -125,11 +125,11 @@ on_each_backend!(concurrent_writers_give_the_figures_of_what_was_stored);
 /// lands, none fails with "database is locked", and every item is counted once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_write_one_sqlite_file_without_failures() {
-    use ottstats_domain::activity_repository::ActivityRepository;
+    use ottstats_domain::activity_repository::ActivityWrites;
     use ottstats_domain::repository::UserRepository;
     let env = Env::new(ottstats_tests::TestBackend::Sqlite).await.unwrap_or_else(|| unreachable!());
     let (t, _) = env.tenant("Shared file", "CL", chrono_tz::UTC).await;
-    let second = ottstats_persistence::Store::open(&env.db.url).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = ottstats_store::Store::open(&env.db.url).await.unwrap_or_else(|e| panic!("{e}"));
     let stores = [env.db.store.clone(), second];
     let now = chrono::Utc::now();
     let tasks = stores.iter().enumerate().map(|(p, store)| {

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use ottstats_api::http::AppState;
-use ottstats_api::http::listener::ConnectionLimits;
+use ottstats_server::AppState;
+use ottstats_server::listener::ConnectionLimits;
 use ottstats_tests::{Env, TestServer, on_each_backend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ottstats_api::graphql::Services;
-use ottstats_api::http::AppState;
-use ottstats_persistence::Store;
-use ottstats_persistence::testing::REQUIRE_VAR;
+use ottstats_graphql::Services;
+use ottstats_server::AppState;
+use ottstats_store::Store;
+use ottstats_store::testing::REQUIRE_VAR;
 use ottstats_tests::TestServer;
 use serde_json::{Value, json};
 

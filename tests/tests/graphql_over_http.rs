@@ -3,10 +3,10 @@
 //! `application/graphql-response+json` and 200 under `application/json`; automatic
 //! persisted queries; trusted documents; CORS; compression.
 
-use ottstats_api::http::{AppState, CorsOrigins, HttpSettings};
+use ottstats_server::{AppState, CorsOrigins, HttpSettings};
 use ottstats_domain::document::DocumentHash;
 use ottstats_domain::repository::TrustedDocuments;
-use ottstats_persistence::persisted_queries::hash_of;
+use ottstats_server::hash_of;
 use ottstats_tests::ws::{Event, WsClient};
 use ottstats_tests::{Env, TestServer, on_each_backend};
 use reqwest::header::HeaderMap;

@@ -135,7 +135,7 @@ async fn graphiql_works_offline_with_the_demo_key(env: Env) {
     let period = (chrono::NaiveDate::from_ymd_opt(2026, 11, 1), chrono::NaiveDate::from_ymd_opt(2026, 12, 3));
     let period = (period.0.unwrap_or_default(), period.1.unwrap_or_default());
     let demo =
-        ottstats_api::demo::Demo { api_key: "ott_9_demo\"</script>".into(), featured_user: Some("u7".into()), period };
+        ottstats_server::Prefill { api_key: "ott_9_demo\"</script>".into(), user: Some("u7".into()), period };
     let server = env.serve(Some(demo)).await;
     let browser = reqwest::Client::new().get(server.url("/graphql")).header("accept", "text/html");
     let page = browser.send().await.map(|r| r.text());

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ottstats_api::http::AppState;
+use ottstats_server::AppState;
 use ottstats_domain::access::{KeyId, NewKey, Scopes};
 
 use ottstats_tests::{Env, TestServer, on_each_backend};

@@ -294,7 +294,7 @@ async fn websocket_refuses_missing_and_bad_keys(env: Env) {
 /// periodic re-read finds the change, within [`RECHECK_EVERY`] plus a second.
 async fn a_subscriber_on_one_process_sees_writes_made_through_another(env: Env) {
     let writer = env.serve(None).await;
-    let reader = TestServer::start(ottstats_api::http::AppState::new(env.second_process(), None)).await;
+    let reader = TestServer::start(ottstats_server::AppState::new(env.second_process(), None)).await;
     let (_, key) = env.tenant("A", "CL", chrono_tz::UTC).await;
     let mut ws = WsClient::connect_with_key(&reader.ws_url(), &key).await;
     ws.subscribe("r", LIVE_REGISTRATIONS, json!({ "p": january() })).await;

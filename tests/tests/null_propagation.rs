@@ -25,7 +25,7 @@ async fn seeded(env: &Env) -> ottstats_domain::tenant::Tenant {
 async fn raw(env: &Env, access: ottstats_domain::access::Access, query: &str) -> (String, Value) {
     env.warm_index(&access.tenant).await;
     let request =
-        async_graphql::Request::new(query).data(ottstats_api::graphql::TenantContext::new(access, &env.services));
+        async_graphql::Request::new(query).data(ottstats_graphql::TenantContext::new(access, &env.services));
     let response = env.schema.execute(request).await;
     let text = serde_json::to_string(&response).unwrap_or_else(|e| panic!("{e}"));
     let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));

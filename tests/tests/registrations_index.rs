@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use ottstats_api::graphql::Services;
+use ottstats_graphql::Services;
 use ottstats_domain::age::{AgeRanges, AgeShare};
 use ottstats_domain::gender::{Gender, GenderCounts};
 use ottstats_domain::geography::{GeoLevel, GeoShare};
@@ -339,7 +339,7 @@ async fn an_index_too_far_behind_reloads(env: Env) {
     upsert(&env, &t, &users).await;
     let settings = EngineSettings { catch_up_limit: 10, ..EngineSettings::default() };
     // A process of its own, which hears of no write: its index moves only when asked.
-    let store = env.db.store.clone().with_change_feed(ottstats_persistence::ChangeFeed::local());
+    let store = env.db.store.clone().with_change_sink(std::sync::Arc::new(ottstats_domain::scope::NoNotices));
     let services = Services::new(store, None, settings);
     loaded_now(&services, &t).await;
     let first = services.engine.loaded_version(t.id);
@@ -373,7 +373,7 @@ async fn pruned_records_make_the_index_reload(env: Env) {
     let write = |id: &str, rng: &mut ChaCha8Rng| random_user(rng, id);
     upsert(&env, &t, &[write("a", &mut rng), write("b", &mut rng)]).await;
     // A process of its own, which hears of no write: its index moves only when asked.
-    let store = env.db.store.clone().with_change_feed(ottstats_persistence::ChangeFeed::local());
+    let store = env.db.store.clone().with_change_sink(std::sync::Arc::new(ottstats_domain::scope::NoNotices));
     let services = Services::new(store, None, EngineSettings::default());
     loaded_now(&services, &t).await;
 

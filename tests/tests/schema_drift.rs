@@ -5,7 +5,7 @@
 fn schema_graphql_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
     let committed = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    let generated = ottstats_api::graphql::sdl();
+    let generated = ottstats_graphql::sdl();
     if committed != generated {
         let line = committed.lines().zip(generated.lines()).position(|(a, b)| a != b).map_or(0, |i| i + 1);
         panic!(
@@ -17,7 +17,7 @@ fn schema_graphql_matches_the_code() {
 
 #[test]
 fn every_type_is_documented() {
-    let sdl = ottstats_api::graphql::sdl();
+    let sdl = ottstats_graphql::sdl();
     let lines: Vec<&str> = sdl.lines().collect();
     let undocumented: Vec<&str> = lines
         .iter()

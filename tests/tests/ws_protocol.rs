@@ -5,10 +5,9 @@
 
 use std::time::Duration;
 
-use ottstats_api::graphql::Services;
-use ottstats_api::http::{AppState, SocketLimits};
+use ottstats_graphql::Services;
+use ottstats_server::{AppState, SocketLimits};
 use ottstats_domain::access::{NewKey, Scopes};
-use ottstats_persistence::ChangeFeed;
 use ottstats_tests::ws::{Event, WsClient};
 use ottstats_tests::{Env, TestServer, on_each_backend};
 use serde_json::{Value, json};
@@ -313,7 +312,7 @@ async fn identical_subscriptions_share_one_execution_and_a_joiner_never_gets_sta
 
     // A write through another process that announces nothing (as `ottstats import`): the
     // shared answer is behind for up to 5 s, and a socket joining must not be given it.
-    let quiet = env.db.store.clone().with_change_feed(ChangeFeed::local());
+    let quiet = env.db.store.clone().with_change_sink(std::sync::Arc::new(ottstats_domain::scope::NoNotices));
     let other = TestServer::start(AppState::new(Services::new(quiet, None, env.path.settings()), None)).await;
     write(&other, &key, RECORD, json!({ "e": [play("e2", "a")] })).await;
     let mut late = WsClient::connect_with_key(&server.ws_url(), &key).await;

@@ -1,0 +1,248 @@
+//! The `ottstats` binary: its commands (serve, migrate, tenants, keys, trusted
+//! documents, imports, the data generators, the SDL) and the demo's seeding. Everything
+//! it runs lives in the crates below it; this crate parses, wires and reports.
+
+mod byte_size;
+mod demo;
+mod documents;
+pub mod generate;
+mod import;
+pub mod key;
+mod serve;
+pub mod telemetry;
+mod tenant;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ottstats_domain::{DomainError, InputError, RepoError};
+
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(name = "ottstats", version, about = "GraphQL analytics for OTT platforms")]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, env = "OTTSTATS_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve GraphQL, GraphiQL, /healthz and /readyz.
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate(DatabaseArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage a tenant's API keys: create, list, revoke, rotate.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Register trusted documents (see `serve --trusted-documents`).
+    #[command(subcommand)]
+    Documents(documents::DocumentsCommand),
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+    /// Import data from a file into a tenant.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write realistic generated data, for demos, imports and benchmarks.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE?mode=rwc` or `postgres://…`; the embedded `ottstats.db` when unset.
+    #[arg(long, env = "OTTSTATS_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| ottstats_store::default_database_url().to_owned())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "OTTSTATS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Create a demo tenant with generated data (once) and print a fresh key for it.
+    #[arg(long)]
+    pub demo: bool,
+    /// `redis://HOST:PORT`: share the cache and live-update notices with every process on
+    /// this Redis; an in-process cache when unset.
+    #[arg(long, env = "OTTSTATS_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Memory all registrations indexes may hold together (`512MiB`, `2GiB`, bytes);
+    /// `0` answers every panel with SQL.
+    #[arg(long, env = "OTTSTATS_INDEX_MEMORY", default_value = "1GiB", value_parser = crate::byte_size::parse)]
+    pub index_memory: usize,
+    /// The origins web pages may call from, comma-separated (`https://app.example.com`);
+    /// any origin when unset or `*` (never with cookies: keys are bearer tokens).
+    #[arg(long, env = "OTTSTATS_CORS_ORIGINS", default_value = "*", value_parser = ottstats_server::CorsOrigins::parse)]
+    pub cors_origins: ottstats_server::CorsOrigins,
+    /// Run only documents registered ahead with `ottstats documents add` (for fleets of
+    /// apps that ship fixed operations); others get `FORBIDDEN`.
+    #[arg(long, env = "OTTSTATS_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; its API key is the last line printed.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// Home country, ISO 3166-1 alpha-2.
+        #[arg(long)]
+        country: String,
+        /// Default IANA time zone of periods.
+        #[arg(long)]
+        time_zone: String,
+    },
+    /// Set the rate limit of each of a tenant's keys.
+    SetRateLimit {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// Points a minute (see `limits { maxCost }`), or `default`.
+        #[arg(long)]
+        per_minute: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    Csv,
+    Ndjson,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import registered users from CSV (with a header line) or NDJSON.
+    Users(ImportArgs),
+    /// Import player events from NDJSON.
+    Events(ImportArgs),
+    /// Import logins from NDJSON.
+    Logins(ImportArgs),
+    /// Import contents (medias and live signals) from NDJSON.
+    Contents(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// The file to read.
+    pub file: PathBuf,
+    /// CSV or NDJSON; guessed from the extension when omitted.
+    #[arg(long, value_enum)]
+    pub format: Option<FileFormat>,
+    /// The API key of the tenant to import into.
+    #[arg(long, env = "OTTSTATS_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Registered users.
+    Users(generate::GenerateUsersArgs),
+    /// Contents, player events and logins of generated users.
+    Events(generate::GenerateEventsArgs),
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Store(#[from] RepoError),
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Redis(#[from] ottstats_cache::redis_link::RedisUrlError),
+}
+
+impl From<DomainError> for CliError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Input(e) => CliError::Input(e),
+            DomainError::Repo(e) => CliError::Store(e),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Serve(args) => {
+            crate::serve::serve(crate::serve::ServeOptions {
+                database_url: args.db.url(),
+                bind: args.bind,
+                demo: args.demo,
+                redis_url: args.redis_url,
+                index_memory: args.index_memory,
+                http: ottstats_server::HttpSettings {
+                    cors_origins: args.cors_origins,
+                    trusted_documents: args.trusted_documents,
+                    ..Default::default()
+                },
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate(db) => {
+            let store = ottstats_store::Store::open(&db.url()).await?;
+            store.close().await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::Create { db, name, country, time_zone }) => {
+            tenant::create(&db.url(), &name, &country, &time_zone).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::SetRateLimit { db, name, per_minute }) => {
+            tenant::set_rate_limit(&db.url(), &name, &per_minute).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key(command) => {
+            key::run(command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Documents(command) => {
+            documents::run(command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportSchema => {
+            print!("{}", ottstats_graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Users(args)) => import::run::<import::Users>(args).await,
+        Command::Import(ImportCommand::Events(args)) => import::run::<import::Events>(args).await,
+        Command::Import(ImportCommand::Logins(args)) => import::run::<import::Logins>(args).await,
+        Command::Import(ImportCommand::Contents(args)) => import::run::<import::Contents>(args).await,
+        Command::Generate(GenerateCommand::Users(args)) => {
+            generate::users(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(GenerateCommand::Events(args)) => {
+            generate::events(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

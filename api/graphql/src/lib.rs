@@ -1,0 +1,181 @@
+//! The GraphQL schema of ottstats: thin resolvers over the domain's use cases.
+//!
+//! - [`services`]: what the schema runs on, put together once per process;
+//! - [`reader`]: the only way resolvers read, recording the scope of every read;
+//! - [`context`]: the tenant of a request, its grant and its reader;
+//! - the resolvers: [`registrations`], `users`, `activity` (with `events`, `logins`),
+//!   `ingest` (the mutations), `live` (subscriptions);
+//! - [`limits`]: what a request may ask, measured before it runs;
+//! - [`error`]: the API's errors and their one mapping to GraphQL;
+//! - [`response_cache`]: whole answers by request and data versions;
+//! - [`null_propagation`]: answers completed as the spec says.
+
+mod activity;
+mod completion;
+mod connection;
+pub mod context;
+mod enums;
+pub mod error;
+mod error_codes;
+mod events;
+mod guard;
+mod index_refresh;
+mod ingest;
+pub mod limits;
+mod live;
+mod logins;
+pub mod null_propagation;
+pub mod reader;
+pub mod registrations;
+pub mod response_cache;
+pub mod scalars;
+pub mod services;
+mod users;
+
+use async_graphql::SDLExportOptions;
+use async_graphql::{Context, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
+use ottstats_domain::access::Scope;
+use ottstats_domain::tenant::Tenant;
+
+pub use context::TenantContext;
+pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
+pub use error_codes::{ErrorCodes, add_code};
+pub use null_propagation::SpecNulls;
+pub use reader::{ReadSet, Reader};
+pub use services::{CacheSizes, Services};
+
+use crate::error::{ApiError, GqlResult};
+use guard::Needs;
+
+pub use live::{LiveStamp, Stamp, Subscription};
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema with its limits and extensions, before data is attached.
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query, Mutation, Subscription)
+        .extension(limits::BoundedCost(limits::Limits::DEFAULT))
+        .extension(ErrorCodes)
+        .extension(null_propagation::SpecNulls)
+}
+
+pub fn build_schema(services: Services) -> AppSchema {
+    schema_builder().data(services).finish()
+}
+
+/// The SDL, with types, fields, arguments and enum values sorted so that it diffs well.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl_with_options(
+        SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items().include_specified_by(),
+    )
+}
+
+pub(crate) fn services<'a>(ctx: &Context<'a>) -> GqlResult<&'a Services> {
+    ctx.data::<Services>()
+}
+
+pub(crate) fn tenant_context<'a>(ctx: &Context<'a>) -> GqlResult<&'a TenantContext> {
+    ctx.data::<TenantContext>()
+        .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`").extend())
+}
+
+/// The tenant of a request that writes: its answer is never cached.
+pub(crate) fn writing_tenant<'a>(ctx: &Context<'a>) -> GqlResult<&'a Tenant> {
+    let tc = tenant_context(ctx)?;
+    tc.reads().record_write();
+    Ok(&tc.tenant)
+}
+
+pub struct Query;
+
+/// What can be read: statistics of the tenant whose API key the request carries.
+#[Object]
+impl Query {
+    /// Registration statistics of the authenticated tenant's users for a period.
+    #[graphql(guard = "Needs(Scope::Read)")]
+    async fn registrations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)` and the time zone its buckets follow.")]
+        period: registrations::PeriodInput,
+        #[graphql(desc = "Counts only registrations that pass this filter.")] filter: Option<
+            registrations::RegistrationFilterInput,
+        >,
+    ) -> GqlResult<registrations::RegistrationStats> {
+        registrations::RegistrationStats::resolve(ctx, period, filter)
+    }
+
+    /// One user of the tenant by id; null when the tenant has no such user.
+    #[graphql(guard = "Needs(Scope::Read)")]
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operator's id for the user.")] id: ID,
+    ) -> GqlResult<Option<users::User>> {
+        users::user(ctx, id).await
+    }
+
+    /// Several users by id, in the order asked, null where the tenant has no such user;
+    /// at most 100 ids.
+    #[graphql(guard = "Needs(Scope::Read)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Up to 100 ids.")] ids: Vec<ID>,
+    ) -> GqlResult<Vec<Option<users::User>>> {
+        users::users(ctx, ids).await
+    }
+
+    /// The limits every request is held to.
+    async fn limits(&self) -> limits::LimitsObject {
+        limits::LimitsObject(limits::Limits::DEFAULT)
+    }
+}
+
+pub struct Mutation;
+
+/// What can be written: the tenant's users, contents, player events and logins.
+#[Object]
+impl Mutation {
+    /// Creates or updates registered users by id. Every valid item is stored, every
+    /// invalid one reported by index; at most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
+    async fn upsert_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The users: a new id creates one, a known id updates it.")] users: Vec<ingest::UserInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::upsert_users(ctx, users).await
+    }
+
+    /// Records player events. A repeated event id is a duplicate, stored once; events may
+    /// arrive late and out of order. At most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
+    async fn record_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The events, in any order.")] events: Vec<ingest::PlayerEventInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::record_events(ctx, events).await
+    }
+
+    /// Records logins. A repeated login id is a duplicate, stored once. At most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
+    async fn record_logins(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The logins.")] logins: Vec<ingest::LoginInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::record_logins(ctx, logins).await
+    }
+
+    /// Creates or updates medias and live signals (their kind and title). At most 10,000 items.
+    #[graphql(guard = "Needs(Scope::Write)")]
+    async fn upsert_contents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contents; a later item with the same id wins.")] contents: Vec<ingest::ContentInput>,
+    ) -> GqlResult<ingest::IngestReportObject> {
+        ingest::upsert_contents(ctx, contents).await
+    }
+}

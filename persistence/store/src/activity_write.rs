@@ -1,0 +1,378 @@
+//! Writing player events, logins and contents. Events may arrive late, out of order and
+//! more than once: every session a batch touches is re-derived from all its events.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::Utc;
+use ottstats_domain::RepoError;
+use ottstats_domain::activity_repository::{ActivityWrites, RecordOutcome};
+use ottstats_domain::playback::session::{event_order, playback_ms, summarize};
+use ottstats_domain::playback::{Content, Login, PlayerEvent};
+use ottstats_domain::scope::Scope;
+use ottstats_domain::tenant::TenantId;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::activity_rows::{content, content_row, event, event_row, login_row, session_row};
+use crate::connect::Backend;
+use crate::entities::{content as content_entity, login as login_entity, playback_session, player_event};
+use crate::error::db_err;
+use crate::store::Store;
+
+/// (user id, session id)
+type SessionKey = (String, String);
+/// An event of a session, with its playback as stored (`None`: new in this batch).
+type EventAndStoredPlayback = (PlayerEvent, Option<i64>);
+
+/// Rows a statement carries at most (14 columns: under either engine's parameter limit).
+const CHUNK: usize = 1_000;
+
+/// Items of a batch whose id was seen earlier in the batch, and the first of each id.
+fn first_of_each_id<T>(items: &[T], id: impl Fn(&T) -> &str) -> (Vec<&T>, usize) {
+    let mut seen = HashSet::new();
+    let mut fresh = Vec::with_capacity(items.len());
+    for item in items {
+        if seen.insert(id(item).to_owned()) {
+            fresh.push(item);
+        }
+    }
+    let repeats = items.len() - fresh.len();
+    (fresh, repeats)
+}
+
+/// A stable 64-bit key for an advisory lock.
+fn lock_key(text: &str) -> i64 {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+type Sessions = BTreeMap<SessionKey, Vec<EventAndStoredPlayback>>;
+
+/// What writing the touched sessions takes: the new events (with their playback), the
+/// stored events whose playback changed, and each session's summary.
+struct Derived {
+    inserts: Vec<player_event::ActiveModel>,
+    inserted_ms: HashMap<String, i64>,
+    updates: Vec<(String, i64)>,
+    summaries: Vec<playback_session::ActiveModel>,
+}
+
+/// Orders each session's events and derives playback and summaries from all of them.
+fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
+    let mut d =
+        Derived { inserts: Vec::new(), inserted_ms: HashMap::new(), updates: Vec::new(), summaries: Vec::new() };
+    let mut inserts: Vec<(String, player_event::ActiveModel)> = Vec::new();
+    for list in sessions.values() {
+        let mut list = list.clone();
+        list.sort_by(|a, b| event_order(&a.0, &b.0));
+        let (ordered, stored): (Vec<PlayerEvent>, Vec<Option<i64>>) = list.into_iter().unzip();
+        let ms = playback_ms(&ordered);
+        for ((e, stored_ms), ms) in ordered.iter().zip(&stored).zip(&ms) {
+            match stored_ms {
+                None => {
+                    d.inserted_ms.insert(e.id.clone(), *ms);
+                    inserts.push((e.id.clone(), event_row(tenant, e, *ms)));
+                }
+                Some(old) if old != ms => d.updates.push((e.id.clone(), *ms)),
+                Some(_) => {}
+            }
+        }
+        if let Some(summary) = summarize(&ordered, &ms) {
+            d.summaries.push(session_row(tenant, &summary));
+        }
+    }
+    // In id order: two batches inserting the same ids then wait for each other in one
+    // order, instead of each holding one the other needs (a deadlock).
+    inserts.sort_by(|a, b| a.0.cmp(&b.0));
+    d.inserts = inserts.into_iter().map(|(_, row)| row).collect();
+    d
+}
+
+impl Store {
+    /// Which of `ids` the tenant has stored in `table` already.
+    async fn stored_ids(
+        &self,
+        txn: &DatabaseTransaction,
+        table: &str,
+        tenant: TenantId,
+        ids: &[&str],
+    ) -> Result<HashSet<String>, RepoError> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut sql = crate::sql::Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
+            sql.bind(tenant.0).push(" AND id IN (").bind_list(chunk.iter().map(|s| (*s).to_owned())).push(")");
+            let rows = txn.query_all_raw(sql.statement(txn.get_database_backend())).await.map_err(db_err)?;
+            for row in rows {
+                found.insert(row.try_get::<String>("", "id").map_err(|e| crate::error::corrupt("id", e))?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// On PostgreSQL, serialises writers of the same sessions (in a fixed order, so two
+    /// batches cannot deadlock) until the transaction ends.
+    async fn lock_sessions(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: TenantId,
+        sessions: &[(&str, &str)],
+    ) -> Result<(), RepoError> {
+        if self.backend != Backend::Postgres || sessions.is_empty() {
+            return Ok(());
+        }
+        let mut keys: Vec<i64> =
+            sessions.iter().map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0))).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+        let sql = format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {}) AS t(k) ORDER BY k", values.join(","));
+        txn.execute_unprepared(&sql).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn write_events(
+        &self,
+        tenant: TenantId,
+        events: &[PlayerEvent],
+    ) -> Result<RecordOutcome, RepoError> {
+        let (fresh, repeats) = first_of_each_id(events, |e| &e.id);
+        if fresh.is_empty() {
+            return Ok(RecordOutcome { written: 0, duplicates: repeats });
+        }
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        let mut keys: Vec<(&str, &str)> = fresh.iter().map(|e| (e.user_id.as_str(), e.session_id.as_str())).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        self.lock_sessions(&txn, tenant, &keys).await?;
+        let ids: Vec<&str> = fresh.iter().map(|e| e.id.as_str()).collect();
+        let stored = self.stored_ids(&txn, "player_events", tenant, &ids).await?;
+        let new: Vec<&PlayerEvent> = fresh.into_iter().filter(|e| !stored.contains(&e.id)).collect();
+        let duplicates = repeats + (ids.len() - new.len());
+
+        // Every event of each touched session: those stored (with their playback) and the new.
+        let mut sessions: Sessions = BTreeMap::new();
+        for e in &new {
+            sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
+        }
+        // Two users may use the same session id: each id is read once.
+        let session_ids: Vec<String> =
+            sessions.keys().map(|(_, s)| s.clone()).collect::<BTreeSet<String>>().into_iter().collect();
+        for chunk in session_ids.chunks(CHUNK) {
+            let rows = player_event::Entity::find()
+                .filter(player_event::Column::TenantId.eq(tenant.0))
+                .filter(player_event::Column::SessionId.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await
+                .map_err(db_err)?;
+            for row in rows {
+                let (e, ms) = event(row)?;
+                if let Some(list) = sessions.get_mut(&(e.user_id.clone(), e.session_id.clone())) {
+                    list.push((e, Some(ms)));
+                }
+            }
+        }
+
+        let mut derived = derive(tenant, &sessions);
+        let mut inserted: HashSet<String> = HashSet::new();
+        for chunk in derived.inserts.chunks(CHUNK) {
+            // A concurrent batch (locking other sessions) may have stored the same id since
+            // it was checked: it stays stored once, with the session it came with, and
+            // counts as a duplicate here.
+            let keys = player_event::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([player_event::Column::TenantId, player_event::Column::Id])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_with_returning_keys(&txn)
+                .await;
+            match keys {
+                Ok(keys) => inserted.extend(keys.into_iter().map(|(_, id)| id)),
+                Err(sea_orm::DbErr::RecordNotInserted) => {}
+                Err(e) => return Err(db_err(e)),
+            }
+        }
+        let written = inserted.len();
+        if written < derived.inserts.len() {
+            // Sessions are derived only from the events stored for them: drop the events
+            // another batch stored first, and derive the touched sessions again.
+            for list in sessions.values_mut() {
+                list.retain(|(e, stored)| stored.is_some() || inserted.contains(&e.id));
+                for (e, stored) in list.iter_mut() {
+                    if stored.is_none() {
+                        *stored = derived.inserted_ms.get(&e.id).copied();
+                    }
+                }
+            }
+            sessions.retain(|_, list| !list.is_empty());
+            derived = derive(tenant, &sessions);
+        }
+        let Derived { updates, summaries, .. } = derived;
+        for (id, ms) in updates {
+            player_event::Entity::update_many()
+                .col_expr(player_event::Column::PlaybackMs, Expr::value(ms))
+                .filter(player_event::Column::TenantId.eq(tenant.0))
+                .filter(player_event::Column::Id.eq(id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        use playback_session::Column as S;
+        for chunk in summaries.chunks(CHUNK) {
+            playback_session::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([S::TenantId, S::UserId, S::SessionId])
+                        .update_columns([
+                            S::FirstAt,
+                            S::ContentKind,
+                            S::ContentId,
+                            S::Device,
+                            S::Referrer,
+                            S::PlaybackMs,
+                        ])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        let users: BTreeSet<Scope> =
+            new.iter().filter(|e| inserted.contains(&e.id)).map(|e| Scope::Activity(e.user_id.clone())).collect();
+        self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
+        Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
+    }
+
+    pub(crate) async fn write_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
+        let (fresh, repeats) = first_of_each_id(logins, |l| &l.id);
+        if fresh.is_empty() {
+            return Ok(RecordOutcome { written: 0, duplicates: repeats });
+        }
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        let ids: Vec<&str> = fresh.iter().map(|l| l.id.as_str()).collect();
+        let stored = self.stored_ids(&txn, "logins", tenant, &ids).await?;
+        let rows: Vec<login_entity::ActiveModel> =
+            fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| login_row(tenant, l)).collect();
+        let users: BTreeSet<Scope> =
+            fresh.iter().filter(|l| !stored.contains(&l.id)).map(|l| Scope::Activity(l.user_id.clone())).collect();
+        let mut written = 0;
+        for chunk in rows.chunks(CHUNK) {
+            // A concurrent batch may have stored the same id meanwhile: it stays stored
+            // once, and counts as a duplicate here (only rows this statement stored count).
+            let stored_now = login_entity::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([login_entity::Column::TenantId, login_entity::Column::Id])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(db_err)?;
+            written += usize::try_from(stored_now).unwrap_or(0);
+        }
+        self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
+        Ok(RecordOutcome { written, duplicates: repeats + ids.len() - written })
+    }
+
+    pub(crate) async fn write_contents(
+        &self,
+        tenant: TenantId,
+        contents: &[Content],
+    ) -> Result<RecordOutcome, RepoError> {
+        if contents.is_empty() {
+            return Ok(RecordOutcome::default());
+        }
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        // Concurrent upserts of one tenant's contents take turns, so each compares with
+        // what the one before it stored and counts duplicates exactly.
+        crate::registration_log::lock_version(&txn, tenant, &Scope::Contents).await?;
+        let mut ids: Vec<String> = contents.iter().map(|c| c.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let mut current: HashMap<String, Content> = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows = content_entity::Entity::find()
+                .filter(content_entity::Column::TenantId.eq(tenant.0))
+                .filter(content_entity::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await
+                .map_err(db_err)?;
+            for row in rows {
+                let c = content(row)?;
+                current.insert(c.id.clone(), c);
+            }
+        }
+        let mut outcome = RecordOutcome::default();
+        let mut changed: Vec<String> = Vec::new();
+        for c in contents {
+            if current.get(&c.id) == Some(c) {
+                outcome.duplicates += 1;
+            } else {
+                outcome.written += 1;
+                current.insert(c.id.clone(), c.clone());
+                changed.push(c.id.clone());
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        let now = Utc::now().timestamp_millis();
+        let rows: Vec<content_entity::ActiveModel> =
+            changed.iter().filter_map(|id| current.get(id)).map(|c| content_row(tenant, c, now)).collect();
+        use content_entity::Column as C;
+        for chunk in rows.chunks(CHUNK) {
+            content_entity::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([C::TenantId, C::Id])
+                        .update_columns([C::Kind, C::Title, C::UpdatedAt])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        let scopes = if changed.is_empty() { Vec::new() } else { vec![Scope::Contents] };
+        self.commit_changes(txn, tenant, scopes).await?;
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_ids_keep_the_first() {
+        let items = ["a", "b", "a", "c", "b"];
+        let (fresh, repeats) = first_of_each_id(&items, |s| s);
+        assert_eq!(fresh, [&"a", &"b", &"c"]);
+        assert_eq!(repeats, 2);
+    }
+
+    #[test]
+    fn lock_keys_are_the_first_bytes_of_sha256() {
+        // SHA-256("abc") starts ba7816bf8f01cfea.
+        assert_eq!(lock_key("abc"), i64::from_be_bytes([0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea]));
+        assert_ne!(lock_key("1\u{0}u\u{0}s"), lock_key("2\u{0}u\u{0}s"));
+    }
+}
+
+/// Each write is retried when concurrent writers conflicted (see `retry`).
+#[async_trait::async_trait]
+impl ActivityWrites for Store {
+    async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError> {
+        crate::retry::retrying("recordEvents", || self.write_events(tenant, events)).await
+    }
+
+    async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
+        crate::retry::retrying("recordLogins", || self.write_logins(tenant, logins)).await
+    }
+
+    async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError> {
+        crate::retry::retrying("upsertContents", || self.write_contents(tenant, contents)).await
+    }
+}
