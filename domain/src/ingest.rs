@@ -13,18 +13,18 @@ use crate::{DomainError, InputError};
 /// The most items one ingest batch may carry.
 pub const MAX_BATCH: usize = 10_000;
 
-/// An item refused, by its index in the batch.
+/// An item refused, by its index in the batch: always invalid input (what was wrong, and
+/// where in the item), which the API reports with its code for bad input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub index: usize,
-    pub code: &'static str,
     pub argument: String,
     pub message: String,
 }
 
 impl Rejection {
     pub fn invalid(index: usize, error: InputError) -> Rejection {
-        Rejection { index, code: "BAD_USER_INPUT", argument: error.argument, message: error.message }
+        Rejection { index, argument: error.argument, message: error.message }
     }
 }
 

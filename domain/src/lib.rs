@@ -1,6 +1,7 @@
 //! The pure core of ottstats: what a period, a bucket, an age range or a geography row
-//! is, how the figures are defined, and the repository traits that persistence
-//! implements. Nothing here does IO.
+//! is, how the figures are defined, the data scopes reads depend on and writes change
+//! ([`scope`]), and the repository traits that the store and the cache implement.
+//! Nothing here does IO.
 
 pub mod access;
 pub mod activity_input;
@@ -25,6 +26,7 @@ pub mod share;
 pub mod tenant;
 pub mod text;
 pub mod timeline;
+pub mod units;
 pub mod user;
 
 pub use error::{DomainError, InputError, RepoError};

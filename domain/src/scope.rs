@@ -57,19 +57,6 @@ impl fmt::Display for Scope {
     }
 }
 
-/// Where a read notes the scopes it depends on: a request's read set, or nothing.
-pub trait ReadLog: Send + Sync {
-    fn read(&self, scope: Scope);
-}
-
-/// A read that nobody needs to know the scopes of (a command-line import, a test).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Unrecorded;
-
-impl ReadLog for Unrecorded {
-    fn read(&self, _scope: Scope) {}
-}
-
 /// The current data versions of scopes, read after the call began.
 #[async_trait]
 pub trait DataVersions: Send + Sync {

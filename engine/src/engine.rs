@@ -18,21 +18,28 @@ use ottstats_domain::tenant::TenantId;
 
 use crate::index::{IndexBuilder, RegistrationIndex};
 
-/// Change records above which a catch-up runs on a blocking thread.
-const BLOCKING_CHANGES: usize = 1_000;
-
-/// How the engine behaves; see the README's settings table.
-#[derive(Debug, Clone)]
+/// How the engine behaves: the `[index]` section of the settings (see the README's
+/// settings table).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EngineSettings {
     /// What all indexes together may hold, in bytes; 0 turns the engine off.
+    #[serde(rename = "memory", with = "ottstats_domain::units::bytes")]
     pub memory_budget: usize,
     /// Change records a catch-up reads at most; further behind, the tenant reloads.
     pub catch_up_limit: usize,
     /// Rows above which a panel is computed on a blocking thread, so that no runtime
     /// worker is held for long.
     pub blocking_rows: usize,
-    /// Wait before retrying a load that failed.
+    /// Change records above which a catch-up runs on a blocking thread.
+    pub blocking_changes: usize,
+    /// Wait before retrying a load that failed (doubled on each failure, up to 5 min).
+    #[serde(with = "ottstats_domain::units::duration")]
     pub retry_after: Duration,
+    /// How often every loaded index is brought up to date without a change notice (the
+    /// background refresher's sweep, which catches what a lost notice missed).
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub refresh_every: Duration,
 }
 
 impl Default for EngineSettings {
@@ -41,7 +48,9 @@ impl Default for EngineSettings {
             memory_budget: 1 << 30,
             catch_up_limit: 50_000,
             blocking_rows: 200_000,
+            blocking_changes: 1_000,
             retry_after: Duration::from_secs(5),
+            refresh_every: Duration::from_secs(10),
         }
     }
 }
@@ -200,6 +209,11 @@ impl Engine {
 
     pub fn enabled(&self) -> bool {
         self.inner.settings.memory_budget > 0
+    }
+
+    /// What the engine was made with.
+    pub fn settings(&self) -> &EngineSettings {
+        &self.inner.settings
     }
 
     pub fn counters(&self) -> &EngineCounters {
@@ -440,7 +454,7 @@ impl Engine {
         // readers of the previous version keep theirs. Many records are applied off the
         // runtime's workers.
         let current = loaded.snapshot();
-        let many = changes.len() > BLOCKING_CHANGES;
+        let many = changes.len() > self.inner.settings.blocking_changes;
         let apply = move || {
             let mut next = RegistrationIndex::clone(&current);
             next.apply(&changes).map(|()| next)

@@ -3,13 +3,13 @@
 
 use async_graphql::{Request, Variables};
 use chrono_tz::Tz;
-use ottstats_graphql::{AppSchema, Services, TenantContext, build_schema};
-use ottstats_server::{AppState, headroom_router, router};
+pub use ottstats_cache::RedisLink;
 use ottstats_domain::access::{Access, KeyGrant, KeyId, Scopes};
 use ottstats_domain::country::Country;
 use ottstats_domain::tenant::Tenant;
 pub use ottstats_engine::EngineSettings;
-pub use ottstats_cache::RedisLink;
+use ottstats_graphql::{AppSchema, Services, TenantContext, build_schema};
+use ottstats_server::{AppState, headroom_router, router};
 pub use ottstats_store::testing::{DATABASE_URL_VAR, TestBackend, TestDatabase};
 use serde_json::Value;
 
@@ -96,7 +96,17 @@ impl Env {
     /// Runs a GraphQL request as `tenant` (or unauthenticated) and returns the whole
     /// response as JSON (`data`, `errors`).
     pub async fn run(&self, tenant: Option<&Tenant>, query: &str, variables: Value) -> Value {
-        let mut request = Request::new(query).variables(Variables::from_json(variables));
+        self.execute(tenant, Request::new(query).variables(Variables::from_json(variables))).await
+    }
+
+    /// Runs the operation named `operation` of a document that holds several (as the
+    /// files of `tests/e2e/operations/` may), as `tenant`; the whole response as JSON.
+    pub async fn run_named(&self, tenant: Option<&Tenant>, document: &str, operation: &str, variables: Value) -> Value {
+        let request = Request::new(document).operation_name(operation).variables(Variables::from_json(variables));
+        self.execute(tenant, request).await
+    }
+
+    async fn execute(&self, tenant: Option<&Tenant>, mut request: Request) -> Value {
         if let Some(t) = tenant {
             self.warm_index(t).await;
             request = request.data(TenantContext::new(full_access(t), &self.services));
@@ -115,6 +125,40 @@ impl Env {
     /// Starts the real router on 127.0.0.1:0.
     pub async fn serve(&self, demo: Option<ottstats_server::Prefill>) -> TestServer {
         TestServer::start(AppState::new(self.services.clone(), demo)).await
+    }
+
+    /// What most tests over HTTP begin with (as zero-to-production's `spawn_app`): the
+    /// real router on an ephemeral port over this test's database, and a tenant ("Acme",
+    /// Chile, America/Santiago) with its API key.
+    pub async fn spawn_app(&self) -> TestApp {
+        self.spawn_app_in(chrono_tz::America::Santiago).await
+    }
+
+    /// [`Env::spawn_app`] with a tenant living in `tz`.
+    pub async fn spawn_app_in(&self, tz: Tz) -> TestApp {
+        let (tenant, key) = self.tenant("Acme", "CL", tz).await;
+        let server = self.serve(None).await;
+        TestApp { server, tenant, key }
+    }
+
+    /// A world on SQLite, which is always available: for the tests that need no other backend.
+    pub async fn sqlite() -> Env {
+        Env::new(TestBackend::Sqlite).await.unwrap_or_else(|| unreachable!("SQLite is always available"))
+    }
+}
+
+/// A started server and a tenant of its database, from [`Env::spawn_app`].
+pub struct TestApp {
+    pub server: TestServer,
+    pub tenant: Tenant,
+    /// The tenant's API key (scopes `read pii write`).
+    pub key: String,
+}
+
+impl TestApp {
+    /// POSTs a GraphQL request with the tenant's key; returns (status, body).
+    pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
+        self.server.graphql(Some(&self.key), query, variables).await
     }
 }
 
@@ -157,14 +201,8 @@ impl TestServer {
             let stopped = async {
                 let _ = stopped.await;
             };
-            ottstats_server::listener::serve(
-                listener,
-                router(state.clone()),
-                headroom_router(state),
-                limits,
-                stopped,
-            )
-            .await;
+            ottstats_server::listener::serve(listener, router(state.clone()), headroom_router(state), limits, stopped)
+                .await;
         });
         TestServer { base_url: format!("http://{addr}"), stop: Some(stop) }
     }
@@ -218,8 +256,7 @@ macro_rules! on_each_backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let env = $crate::Env::new($crate::TestBackend::Sqlite).await;
-                    super::$name(env.unwrap_or_else(|| unreachable!("SQLite is always available"))).await;
+                    super::$name($crate::Env::sqlite().await).await;
                 }
             )*
         }

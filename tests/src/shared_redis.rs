@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use ottstats_cache::RedisLink;
 use ottstats_graphql::Services;
 use ottstats_server::AppState;
-use ottstats_store::testing::redis_url;
-use ottstats_cache::RedisLink;
 use ottstats_store::Store;
+use ottstats_store::testing::redis_url;
 use redis::aio::MultiplexedConnection;
 
 use crate::{StatsPath, TestServer};

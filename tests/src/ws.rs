@@ -1,6 +1,5 @@
 //! A `graphql-transport-ws` client for tests: a real WebSocket speaking the protocol's
-//! messages, as GraphiQL's client does. (Also compiled into `api/tests` by path, so it
-//! uses only crates both have.)
+//! messages, as GraphiQL's client does.
 
 use std::time::Duration;
 

@@ -1,11 +1,10 @@
 //! The demo tenant: seeded once from `ottstats-datagen`; its key, featured user and
 //! example period are the same on every start of one database.
 
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use ottstats_domain::access::{NewKey, Scopes};
-use ottstats_domain::activity_repository::ActivityStats;
 use ottstats_domain::activity_input::{LoginDraft, PlayerEventDraft};
+use ottstats_domain::activity_repository::ActivityStats;
 use ottstats_domain::country::Country;
 use ottstats_domain::ingest;
 use ottstats_domain::period::Period;

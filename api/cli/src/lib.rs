@@ -2,7 +2,6 @@
 //! documents, imports, the data generators, the SDL) and the demo's seeding. Everything
 //! it runs lives in the crates below it; this crate parses, wires and reports.
 
-mod byte_size;
 mod demo;
 mod documents;
 pub mod generate;
@@ -69,13 +68,19 @@ impl DatabaseArgs {
     }
 }
 
+/// The flags of `serve`. Each setting here goes over the settings file's (`--config`),
+/// which goes over the defaults (see the README's settings table); a flag goes over its
+/// environment variable.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
-    /// Address to listen on.
-    #[arg(long, env = "OTTSTATS_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
+    /// A TOML settings file (every key: `docs/ottstats.example.toml`).
+    #[arg(long, env = "OTTSTATS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "OTTSTATS_BIND")]
+    pub bind: Option<SocketAddr>,
     /// Create a demo tenant with generated data (once) and print a fresh key for it.
     #[arg(long)]
     pub demo: bool,
@@ -84,17 +89,43 @@ pub struct ServeArgs {
     #[arg(long, env = "OTTSTATS_REDIS_URL")]
     pub redis_url: Option<String>,
     /// Memory all registrations indexes may hold together (`512MiB`, `2GiB`, bytes);
-    /// `0` answers every panel with SQL.
-    #[arg(long, env = "OTTSTATS_INDEX_MEMORY", default_value = "1GiB", value_parser = crate::byte_size::parse)]
-    pub index_memory: usize,
+    /// `0` answers every panel with SQL [default: 1GiB].
+    #[arg(long, env = "OTTSTATS_INDEX_MEMORY", value_parser = parse_size)]
+    pub index_memory: Option<usize>,
     /// The origins web pages may call from, comma-separated (`https://app.example.com`);
     /// any origin when unset or `*` (never with cookies: keys are bearer tokens).
-    #[arg(long, env = "OTTSTATS_CORS_ORIGINS", default_value = "*", value_parser = ottstats_server::CorsOrigins::parse)]
-    pub cors_origins: ottstats_server::CorsOrigins,
+    #[arg(long, env = "OTTSTATS_CORS_ORIGINS", value_parser = ottstats_server::CorsOrigins::parse)]
+    pub cors_origins: Option<ottstats_server::CorsOrigins>,
     /// Run only documents registered ahead with `ottstats documents add` (for fleets of
     /// apps that ship fixed operations); others get `FORBIDDEN`.
     #[arg(long, env = "OTTSTATS_TRUSTED_DOCUMENTS")]
     pub trusted_documents: bool,
+}
+
+impl ServeArgs {
+    /// The settings: the file's (when `--config` or `OTTSTATS_CONFIG` names one) or the
+    /// defaults, with the environment and the flags over them.
+    pub fn settings(&self) -> Result<ottstats_server::Settings, ottstats_server::SettingsError> {
+        // A flag that is off says nothing: the variable's value (clap read it, `false`
+        // when it says so) goes over the file only when the variable is there.
+        let trusted_documents = (self.trusted_documents || std::env::var_os("OTTSTATS_TRUSTED_DOCUMENTS").is_some())
+            .then_some(self.trusted_documents);
+        let overrides = ottstats_server::settings::Overrides {
+            database_url: self.db.database_url.clone(),
+            bind: self.bind,
+            redis_url: self.redis_url.clone(),
+            index_memory: self.index_memory,
+            cors_origins: self.cors_origins.clone(),
+            trusted_documents,
+        };
+        ottstats_server::Settings::load(self.config.as_deref(), overrides)
+    }
+}
+
+/// A size on the command line: `0`, `1048576`, `512MiB`, `2GiB`, `64MB`.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let bytes = ottstats_domain::units::parse_bytes(text)?;
+    usize::try_from(bytes).map_err(|_| format!("{text:?} is too large"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +208,8 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Redis(#[from] ottstats_cache::redis_link::RedisUrlError),
+    #[error(transparent)]
+    Settings(#[from] ottstats_server::SettingsError),
 }
 
 impl From<DomainError> for CliError {
@@ -191,19 +224,8 @@ impl From<DomainError> for CliError {
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Serve(args) => {
-            crate::serve::serve(crate::serve::ServeOptions {
-                database_url: args.db.url(),
-                bind: args.bind,
-                demo: args.demo,
-                redis_url: args.redis_url,
-                index_memory: args.index_memory,
-                http: ottstats_server::HttpSettings {
-                    cors_origins: args.cors_origins,
-                    trusted_documents: args.trusted_documents,
-                    ..Default::default()
-                },
-            })
-            .await?;
+            let settings = args.settings()?;
+            crate::serve::serve(settings, args.demo).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate(db) => {

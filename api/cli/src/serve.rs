@@ -1,39 +1,26 @@
 //! `ottstats serve`: open the store, optionally seed the demo, and serve until told to stop.
 
-use std::net::SocketAddr;
-
 use ottstats_cache::RedisLink;
 use ottstats_graphql::Services;
-use ottstats_server::{AppState, Prefill, headroom_router, router};
+use ottstats_server::{AppState, Prefill, Settings, headroom_router, router};
 use ottstats_store::Store;
 use tokio::net::TcpListener;
 
 use crate::CliError;
 
-/// How long start-up waits for Redis to answer before warning that it cannot.
-const REDIS_START_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
-
-pub struct ServeOptions {
-    pub database_url: String,
-    pub bind: SocketAddr,
-    pub demo: bool,
-    pub redis_url: Option<String>,
-    /// `OTTSTATS_INDEX_MEMORY`: the registrations indexes' budget in bytes (0: off).
-    pub index_memory: usize,
-    /// CORS, trusted documents.
-    pub http: ottstats_server::HttpSettings,
-}
-
-pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
-    let store = Store::open(&opts.database_url).await?;
+/// Serves with `settings` (built once, from the defaults, the file, the environment and
+/// the flags), seeding the demo first when `demo`.
+pub async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
+    let store = Store::open_with(&settings.database).await?;
     // An empty OTTSTATS_REDIS_URL means no Redis, as an unset one does.
-    let redis = opts.redis_url.as_deref().filter(|u| !u.trim().is_empty()).map(RedisLink::open).transpose()?;
-    match (&redis, opts.redis_url.as_deref()) {
+    let redis_url = settings.redis.url();
+    let redis = redis_url.map(|url| RedisLink::with_settings(url, &settings.redis)).transpose()?;
+    match (&redis, redis_url) {
         (Some(link), Some(url)) => {
             let url = ottstats_cache::redis_link::redacted(url);
             // The server starts either way (Redis accelerates, the database answers), but
             // a Redis that is wrong from the start deserves a word before the first request.
-            match link.reach(REDIS_START_CHECK).await {
+            match link.reach(settings.redis.start_check).await {
                 Ok(()) => tracing::info!(redis = %url, "cache and live-update notices shared through Redis"),
                 Err(reason) => tracing::warn!(
                     redis = %url,
@@ -44,14 +31,13 @@ pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
         }
         _ => tracing::info!("in-process cache (set OTTSTATS_REDIS_URL to share it between processes)"),
     }
-    let index = ottstats_engine::EngineSettings { memory_budget: opts.index_memory, ..Default::default() };
-    let services = Services::new(store.clone(), redis, index);
-    let demo = if opts.demo { Some(crate::demo::prepare(&services).await?) } else { None };
+    let services = Services::with_settings(store.clone(), redis, settings.services());
+    let demo = if demo { Some(crate::demo::prepare(&services).await?) } else { None };
     // Every tenant's index loads in the background; until then its panels come from SQL.
     let engine = services.engine.clone();
     tokio::spawn(async move { engine.preload().await });
-    let listener =
-        TcpListener::bind(opts.bind).await.map_err(|e| CliError::Io(format!("cannot listen on {}", opts.bind), e))?;
+    let bind = settings.http.bind;
+    let listener = TcpListener::bind(bind).await.map_err(|e| CliError::Io(format!("cannot listen on {bind}"), e))?;
     let addr = listener.local_addr().map_err(|e| CliError::Io("cannot read the bound address".into(), e))?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql");
     if let Some(demo) = &demo {
@@ -65,15 +51,21 @@ pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
         println!("demo API key:");
         println!("{}", demo.api_key);
     }
-    if opts.http.trusted_documents {
+    if settings.http.trusted_documents {
         tracing::info!("trusted documents only: operations not registered with `ottstats documents add` are refused");
     }
     let prefill = demo.map(|d| Prefill { api_key: d.api_key, user: d.featured_user, period: d.period });
-    let state = AppState::with_settings(services, prefill, opts.http);
-    let limits = ottstats_server::listener::ConnectionLimits::default();
+    let limits = settings.connections;
+    let state = AppState::from_settings(services, prefill, settings);
     tracing::info!(max_connections = limits.max, "accepting connections");
-    ottstats_server::listener::serve(listener, router(state.clone()), headroom_router(state), limits, shutdown_signal())
-        .await;
+    ottstats_server::listener::serve(
+        listener,
+        router(state.clone()),
+        headroom_router(state),
+        limits,
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("shut down; closing the database");
     store.close().await?;
     Ok(())

@@ -45,7 +45,8 @@ pub async fn set_rate_limit(url: &str, name: &str, per_minute: &str) -> Result<(
         return Err(CliError::Usage(format!("no tenant is named {:?}", name.trim())));
     };
     store.set_rate_limit(tenant.id, limit).await?;
-    let shown = limit.map_or(format!("the default ({})", ottstats_server::rate_limit::DEFAULT_PER_MINUTE), |n| n.to_string());
+    let shown =
+        limit.map_or(format!("the default ({})", ottstats_server::rate_limit::DEFAULT_PER_MINUTE), |n| n.to_string());
     println!("tenant {}: each key may spend {shown} points a minute", tenant.name);
     store.close().await?;
     Ok(())

@@ -1,6 +1,6 @@
 //! `User.activity(period)`: overview, events, bandwidth and consumption details.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use ottstats_domain::granularity::buckets;
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::{ContentFigures, Details, Figures, NamedSplit, details};
@@ -14,8 +14,8 @@ use super::logins::{LoginConnection, logins_page};
 use super::registrations::PeriodInput;
 use super::scalars::DateTimeScalar;
 use super::tenant_context;
+use crate::error::{Gql, GqlResult};
 use crate::reader::Reader;
-use crate::error::{ApiError, GqlResult};
 
 /// What one user did in a period.
 pub struct UserActivity {
@@ -36,22 +36,13 @@ impl UserActivity {
 
     /// The same question, to be answered afresh by `reader`.
     pub fn fresh(&self, reader: Reader) -> UserActivity {
-        UserActivity {
-            reader,
-            user_id: self.user_id.clone(),
-            period: self.period,
-            details: OnceCell::new(),
-        }
+        UserActivity { reader, user_id: self.user_id.clone(), period: self.period, details: OnceCell::new() }
     }
 
     async fn figures(&self) -> GqlResult<&Details> {
         self.details
             .get_or_try_init(|| async {
-                let sessions = self
-                    .reader
-                    .sessions(&self.user_id, &self.period)
-                    .await
-                    .map_err(|e| ApiError::Repo(e).extend())?;
+                let sessions = self.reader.sessions(&self.user_id, &self.period).await.gql()?;
                 Ok::<Details, async_graphql::Error>(details(&sessions, |s| self.period.contains(s.first_at)))
             })
             .await
@@ -120,8 +111,8 @@ impl UserActivity {
         &self,
         #[graphql(default_with = "GranularityValue::Hour", desc = "Bucket width.")] granularity: GranularityValue,
     ) -> GqlResult<BandwidthSeries> {
-        let buckets = buckets(&self.period, granularity.into()).map_err(|e| ApiError::Input(e).extend())?;
-        let stats = self.reader.bandwidth(&self.user_id, &buckets).await.map_err(|e| ApiError::Repo(e).extend())?;
+        let buckets = buckets(&self.period, granularity.into()).gql()?;
+        let stats = self.reader.bandwidth(&self.user_id, &buckets).await.gql()?;
         let all = stats.iter().fold(BandwidthStats::default(), |acc, s| acc.merge(*s));
         let points = buckets
             .iter()
@@ -327,7 +318,7 @@ impl ContentRef {
 
     /// The title given with `upsertContents`; null when the content is not known.
     async fn title(&self) -> GqlResult<Option<String>> {
-        let found = self.reader.content(self.id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
+        let found = self.reader.content(self.id.clone()).await.gql()?;
         Ok(found.map(|c| c.title))
     }
 
@@ -336,7 +327,7 @@ impl ContentRef {
         if self.kind.is_some() {
             return Ok(self.kind);
         }
-        let found = self.reader.content(self.id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
+        let found = self.reader.content(self.id.clone()).await.gql()?;
         Ok(found.map(|c| c.kind.into()))
     }
 }

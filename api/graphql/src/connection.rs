@@ -1,7 +1,7 @@
 //! What every Relay connection here shares: the `first/after/last/before` arguments read
 //! into a domain [`PageRequest`], opaque cursors, and `PageInfo`.
 
-use async_graphql::{ErrorExtensions, SimpleObject};
+use async_graphql::SimpleObject;
 use chrono::DateTime;
 use ottstats_domain::InputError;
 use ottstats_domain::page::{Cursor, PageEnd, PageRequest};
@@ -39,7 +39,7 @@ pub struct PageArgs {
 }
 
 fn bad(argument: &str, message: &str) -> async_graphql::Error {
-    ApiError::Input(InputError::new(argument, message)).extend()
+    ApiError::Input(InputError::new(argument, message)).into()
 }
 
 fn size(n: i32, argument: &str) -> GqlResult<usize> {

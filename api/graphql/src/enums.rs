@@ -1,12 +1,11 @@
+//! The schema's enums; each converts to and from its domain enum (async-graphql's
+//! `remote`, which derives both `From`s).
+
 use async_graphql::Enum;
-use ottstats_domain::gender::Gender;
-use ottstats_domain::geography::GeoLevel;
-use ottstats_domain::granularity::Granularity;
-use ottstats_domain::playback::{ContentKind, EventType};
 
 /// A registered user's gender; a missing one is `UNKNOWN`.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "Gender")]
+#[graphql(name = "Gender", remote = "ottstats_domain::gender::Gender")]
 pub enum GenderValue {
     /// Female.
     Female,
@@ -18,31 +17,9 @@ pub enum GenderValue {
     Unknown,
 }
 
-impl From<Gender> for GenderValue {
-    fn from(g: Gender) -> Self {
-        match g {
-            Gender::Female => GenderValue::Female,
-            Gender::Male => GenderValue::Male,
-            Gender::Other => GenderValue::Other,
-            Gender::Unknown => GenderValue::Unknown,
-        }
-    }
-}
-
-impl From<GenderValue> for Gender {
-    fn from(g: GenderValue) -> Self {
-        match g {
-            GenderValue::Female => Gender::Female,
-            GenderValue::Male => Gender::Male,
-            GenderValue::Other => Gender::Other,
-            GenderValue::Unknown => Gender::Unknown,
-        }
-    }
-}
-
 /// Bucket width, aligned to the calendar of the period's time zone.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "Granularity")]
+#[graphql(name = "Granularity", remote = "ottstats_domain::granularity::Granularity")]
 pub enum GranularityValue {
     /// One hour of local time (a DST change makes one of a day's hours absent or twice).
     Hour,
@@ -56,21 +33,9 @@ pub enum GranularityValue {
     Year,
 }
 
-impl From<GranularityValue> for Granularity {
-    fn from(g: GranularityValue) -> Self {
-        match g {
-            GranularityValue::Hour => Granularity::Hour,
-            GranularityValue::Day => Granularity::Day,
-            GranularityValue::Week => Granularity::Week,
-            GranularityValue::Month => Granularity::Month,
-            GranularityValue::Year => Granularity::Year,
-        }
-    }
-}
-
 /// How finely geography is broken down.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "GeoLevel")]
+#[graphql(name = "GeoLevel", remote = "ottstats_domain::geography::GeoLevel")]
 pub enum GeoLevelValue {
     /// Every country.
     Country,
@@ -80,19 +45,9 @@ pub enum GeoLevelValue {
     City,
 }
 
-impl From<GeoLevelValue> for GeoLevel {
-    fn from(g: GeoLevelValue) -> Self {
-        match g {
-            GeoLevelValue::Country => GeoLevel::Country,
-            GeoLevelValue::State => GeoLevel::State,
-            GeoLevelValue::City => GeoLevel::City,
-        }
-    }
-}
-
 /// What a player reported.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "PlayerEventType")]
+#[graphql(name = "PlayerEventType", remote = "ottstats_domain::playback::EventType")]
 pub enum PlayerEventTypeValue {
     /// The player was loaded, before any playback.
     PlayerLoaded,
@@ -112,60 +67,12 @@ pub enum PlayerEventTypeValue {
     Error,
 }
 
-impl From<PlayerEventTypeValue> for EventType {
-    fn from(v: PlayerEventTypeValue) -> Self {
-        match v {
-            PlayerEventTypeValue::PlayerLoaded => EventType::PlayerLoaded,
-            PlayerEventTypeValue::Play => EventType::Play,
-            PlayerEventTypeValue::Playing => EventType::Playing,
-            PlayerEventTypeValue::Seek => EventType::Seek,
-            PlayerEventTypeValue::Pause => EventType::Pause,
-            PlayerEventTypeValue::Buffering => EventType::Buffering,
-            PlayerEventTypeValue::Ended => EventType::Ended,
-            PlayerEventTypeValue::Error => EventType::Error,
-        }
-    }
-}
-
-impl From<EventType> for PlayerEventTypeValue {
-    fn from(v: EventType) -> Self {
-        match v {
-            EventType::PlayerLoaded => PlayerEventTypeValue::PlayerLoaded,
-            EventType::Play => PlayerEventTypeValue::Play,
-            EventType::Playing => PlayerEventTypeValue::Playing,
-            EventType::Seek => PlayerEventTypeValue::Seek,
-            EventType::Pause => PlayerEventTypeValue::Pause,
-            EventType::Buffering => PlayerEventTypeValue::Buffering,
-            EventType::Ended => PlayerEventTypeValue::Ended,
-            EventType::Error => PlayerEventTypeValue::Error,
-        }
-    }
-}
-
 /// Live signal or video on demand.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "ContentKind")]
+#[graphql(name = "ContentKind", remote = "ottstats_domain::playback::ContentKind")]
 pub enum ContentKindValue {
     /// A live signal (a channel or an event as it happens).
     Live,
     /// Video on demand (a media played from the catalogue).
     Vod,
-}
-
-impl From<ContentKind> for ContentKindValue {
-    fn from(k: ContentKind) -> Self {
-        match k {
-            ContentKind::Live => ContentKindValue::Live,
-            ContentKind::Vod => ContentKindValue::Vod,
-        }
-    }
-}
-
-impl From<ContentKindValue> for ContentKind {
-    fn from(k: ContentKindValue) -> Self {
-        match k {
-            ContentKindValue::Live => ContentKind::Live,
-            ContentKindValue::Vod => ContentKind::Vod,
-        }
-    }
 }

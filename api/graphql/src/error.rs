@@ -1,7 +1,9 @@
 //! The one place where failures become GraphQL errors with a stable `extensions.code`.
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::{Error, ErrorExtensionValues};
 use ottstats_domain::{DomainError, InputError, RepoError};
+
+use crate::limits::LimitError;
 
 /// Every code a client can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,37 +35,50 @@ impl Code {
     }
 }
 
-/// A failure on its way to a client.
-#[derive(Debug, thiserror::Error)]
+/// A failure on its way to a client. It has no `Display` on purpose: async-graphql turns
+/// anything displayable into an error without a code, so the only way from here to a
+/// GraphQL error is the conversion below (`.into()`, or [`Gql`] on a result).
+#[derive(Debug)]
 pub enum ApiError {
-    #[error(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    Repo(#[from] RepoError),
-    #[error("{0}")]
+    Input(InputError),
+    Repo(RepoError),
     Unauthenticated(&'static str),
     /// What `argument` names does not exist for this tenant.
-    #[error("{message}")]
-    NotFound { argument: &'static str, message: String },
+    NotFound {
+        argument: &'static str,
+        message: String,
+    },
     /// The key's bucket lacks the points the request costs.
-    #[error("{0}")]
     RateLimited(String),
     /// A bound of the server (time, room) was reached; the request may pass later.
-    #[error("{0}")]
     Busy(String),
     /// The key does not grant the scope the field needs.
-    #[error("the API key does not grant the `{}` scope this field needs", .0.name())]
     Forbidden(ottstats_domain::access::Scope),
     /// The request asks for more than one request may.
-    #[error(transparent)]
-    Limit(#[from] crate::limits::LimitError),
+    Limit(LimitError),
     /// A document asked for by hash that this server does not know (Apollo's automatic
     /// persisted queries: the client sends the text next).
-    #[error("PersistedQueryNotFound")]
     PersistedQueryNotFound,
     /// A document that the tenant's trusted documents do not hold.
-    #[error("{0}")]
     Untrusted(String),
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        ApiError::Input(e)
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        ApiError::Repo(e)
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(e: LimitError) -> Self {
+        ApiError::Limit(e)
+    }
 }
 
 impl From<DomainError> for ApiError {
@@ -103,34 +118,31 @@ impl ApiError {
     }
 }
 
-impl ErrorExtensions for ApiError {
-    fn extend(&self) -> Error {
-        match self {
-            ApiError::Input(e) => Error::new(e.to_string()).extend_with(|_, ext| {
-                ext.set("code", Code::BadUserInput.as_str());
+/// The one mapping: `extensions.code` from [`ApiError::code`], the message a client may
+/// see, and the extensions beside the code. Internal failures are logged here and reach
+/// the client as their kind only.
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Error {
+        let code = error.code();
+        let mut ext = ErrorExtensionValues::default();
+        ext.set("code", code.as_str());
+        let message = match error {
+            ApiError::Input(e) => {
                 ext.set("argument", e.argument.as_str());
-            }),
-            ApiError::Unauthenticated(msg) => {
-                Error::new(*msg).extend_with(|_, ext| ext.set("code", Code::Unauthenticated.as_str()))
+                e.to_string()
             }
-            ApiError::NotFound { argument, message } => Error::new(message.as_str()).extend_with(|_, ext| {
-                ext.set("code", Code::NotFound.as_str());
-                ext.set("argument", *argument);
-            }),
-            ApiError::PersistedQueryNotFound => Error::new(self.to_string())
-                .extend_with(|_, ext| ext.set("code", Code::PersistedQueryNotFound.as_str())),
-            ApiError::RateLimited(msg) | ApiError::Busy(msg) | ApiError::Untrusted(msg) => {
-                let code = self.code();
-                Error::new(msg.as_str()).extend_with(|_, ext| ext.set("code", code.as_str()))
+            ApiError::Unauthenticated(message) => message.to_owned(),
+            ApiError::NotFound { argument, message } => {
+                ext.set("argument", argument);
+                message
             }
-            ApiError::Forbidden(scope) => Error::new(self.to_string()).extend_with(|_, ext| {
-                ext.set("code", Code::Forbidden.as_str());
+            ApiError::RateLimited(message) | ApiError::Busy(message) | ApiError::Untrusted(message) => message,
+            ApiError::Forbidden(scope) => {
                 ext.set("scope", scope.name());
-            }),
-            ApiError::Limit(e) => Error::new(e.to_string()).extend_with(|_, ext| {
-                ext.set("code", Code::QueryTooComplex.as_str());
-                use crate::limits::LimitError;
-                match e {
+                format!("the API key does not grant the `{}` scope this field needs", scope.name())
+            }
+            ApiError::Limit(e) => {
+                match &e {
                     LimitError::Exceeded { limit, max, actual } => {
                         ext.set("limit", *limit);
                         ext.set("max", *max);
@@ -144,33 +156,91 @@ impl ErrorExtensions for ApiError {
                     }
                     LimitError::FragmentCycle(_) => {}
                 }
-            }),
-            ApiError::Repo(RepoError::Crowded(why)) => {
-                Error::new(why.as_str()).extend_with(|_, ext| ext.set("code", Code::RateLimited.as_str()))
+                e.to_string()
             }
+            ApiError::PersistedQueryNotFound => "PersistedQueryNotFound".to_owned(),
+            ApiError::Repo(RepoError::Crowded(why)) => why,
             ApiError::Repo(e) => {
                 // Details stay in the log; the client learns only the kind of failure.
-                let code = self.code();
                 tracing::error!(error = %e, code = code.as_str(), "request failed");
-                let message = match code {
+                match code {
                     Code::Unavailable => "a dependency is unavailable; try again shortly",
                     _ => "internal error",
-                };
-                Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+                }
+                .to_owned()
             }
-        }
+        };
+        let mut error = Error::new(message);
+        error.extensions = Some(ext);
+        error
     }
 }
 
-/// Shorthand for resolvers: domain failures as GraphQL errors.
+/// What resolvers return.
 pub type GqlResult<T> = Result<T, Error>;
 
-/// Maps a domain result into a GraphQL one, naming input errors under `argument`.
-pub fn arg<T>(result: Result<T, InputError>, argument: &str) -> GqlResult<T> {
-    result.map_err(|e| ApiError::Input(e.within(argument)).extend())
+/// How resolvers and handlers turn a failing result into a GraphQL one, through the one
+/// mapping above: `.gql()` as is, `.gql_at("period")` with an input error's argument
+/// placed under that argument (`from` → `period.from`).
+pub trait Gql<T> {
+    fn gql(self) -> GqlResult<T>;
+    fn gql_at(self, argument: &str) -> GqlResult<T>;
 }
 
-/// Maps a use-case result into a GraphQL one.
-pub fn domain<T>(result: Result<T, DomainError>) -> GqlResult<T> {
-    result.map_err(|e| ApiError::from(e).extend())
+impl<T, E: Into<ApiError>> Gql<T> for Result<T, E> {
+    fn gql(self) -> GqlResult<T> {
+        self.map_err(|e| e.into().into())
+    }
+
+    fn gql_at(self, argument: &str) -> GqlResult<T> {
+        self.map_err(|e| e.into().within(argument).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ext(error: &Error, name: &str) -> Option<String> {
+        match error.extensions.as_ref()?.get(name)? {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    #[test]
+    fn an_input_error_is_placed_under_its_argument() {
+        let e = Err::<(), _>(InputError::new("from", "not a date")).gql_at("period").unwrap_err();
+        assert_eq!(e.message, "period.from: not a date");
+        assert_eq!(ext(&e, "code").as_deref(), Some("BAD_USER_INPUT"));
+        assert_eq!(ext(&e, "argument").as_deref(), Some("period.from"));
+        let e = Err::<(), _>(DomainError::Input(InputError::new("to", "early"))).gql().unwrap_err();
+        assert_eq!(ext(&e, "argument").as_deref(), Some("to"));
+    }
+
+    #[test]
+    fn store_failures_say_only_their_kind() {
+        let e = Err::<(), _>(RepoError::Internal("row 7 is corrupt".into())).gql_at("period").unwrap_err();
+        assert_eq!((e.message.as_str(), ext(&e, "code").as_deref()), ("internal error", Some("INTERNAL")));
+        let e = Err::<(), _>(RepoError::Conflict("deadlock".into())).gql().unwrap_err();
+        assert_eq!(ext(&e, "code").as_deref(), Some("UNAVAILABLE"));
+        assert!(!e.message.contains("deadlock"));
+        let e = Err::<(), _>(RepoError::Crowded("too many at once".into())).gql().unwrap_err();
+        assert_eq!((e.message.as_str(), ext(&e, "code").as_deref()), ("too many at once", Some("RATE_LIMITED")));
+    }
+
+    #[test]
+    fn every_error_has_the_code_of_its_kind() {
+        let scope = ottstats_domain::access::Scope::Pii;
+        let e = Error::from(ApiError::Forbidden(scope));
+        assert_eq!(ext(&e, "code").as_deref(), Some("FORBIDDEN"));
+        assert_eq!(ext(&e, "scope").as_deref(), Some(scope.name()));
+        let e = Error::from(ApiError::NotFound { argument: "id", message: "no such user".into() });
+        assert_eq!((ext(&e, "code").as_deref(), ext(&e, "argument").as_deref()), (Some("NOT_FOUND"), Some("id")));
+        let e = Error::from(ApiError::PersistedQueryNotFound);
+        assert_eq!(
+            (e.message.as_str(), ext(&e, "code").as_deref()),
+            ("PersistedQueryNotFound", Some("PERSISTED_QUERY_NOT_FOUND"))
+        );
+    }
 }

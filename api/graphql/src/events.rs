@@ -1,6 +1,6 @@
 //! `UserActivity.events`: a cursor connection over a user's player events.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use ottstats_domain::InputError;
 use ottstats_domain::activity_repository::EventQuery;
 use ottstats_domain::period::Period;
@@ -10,8 +10,8 @@ use super::activity::ContentRef;
 use super::connection::{CursorKind, PageArgs, PageInfo, page_info};
 use super::enums::{ContentKindValue, PlayerEventTypeValue};
 use super::scalars::{DateScalar, DateTimeScalar};
+use crate::error::{ApiError, Gql, GqlResult};
 use crate::reader::Reader;
-use crate::error::{ApiError, GqlResult};
 
 /// A page of a user's player events, oldest first.
 pub struct EventConnection {
@@ -82,7 +82,7 @@ pub struct PlayerEventNode {
 }
 
 fn bad(argument: &str, message: &str) -> async_graphql::Error {
-    ApiError::Input(InputError::new(argument, message)).extend()
+    ApiError::Input(InputError::new(argument, message)).into()
 }
 
 pub async fn events_page(
@@ -115,8 +115,7 @@ pub async fn events_page(
             false => Ok(None),
         }
     };
-    let (page, total) =
-        tokio::try_join!(repo.events_page(&q, &request), count).map_err(|e| ApiError::Repo(e).extend())?;
+    let (page, total) = tokio::try_join!(repo.events_page(&q, &request), count).gql()?;
     let edges: Vec<EventEdge> = page.items.into_iter().map(|e| edge(reader, period, e)).collect();
     let cursors: Vec<String> = edges.iter().map(|e| e.cursor.clone()).collect();
     Ok(EventConnection {

@@ -3,7 +3,7 @@
 //! [`personal`] instead, so that they read as null (async-graphql leaves an erroring field
 //! out of its object altogether).
 
-use async_graphql::{Context, ErrorExtensions, Guard};
+use async_graphql::{Context, Guard};
 use ottstats_domain::access::Scope;
 
 use super::tenant_context;
@@ -15,7 +15,7 @@ pub struct Needs(pub Scope);
 impl Guard for Needs {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let tc = tenant_context(ctx)?;
-        if tc.scopes.contains(self.0) { Ok(()) } else { Err(ApiError::Forbidden(self.0).extend()) }
+        if tc.scopes.contains(self.0) { Ok(()) } else { Err(ApiError::Forbidden(self.0).into()) }
     }
 }
 
@@ -25,7 +25,7 @@ pub fn personal<T>(ctx: &Context<'_>, value: T) -> Option<T> {
     if allowed {
         return Some(value);
     }
-    let error = ApiError::Forbidden(Scope::Pii).extend().into_server_error(ctx.item.pos);
+    let error = async_graphql::Error::from(ApiError::Forbidden(Scope::Pii)).into_server_error(ctx.item.pos);
     ctx.add_error(ctx.set_error_path(error));
     None
 }

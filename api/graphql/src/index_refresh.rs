@@ -4,25 +4,22 @@
 //! notice missed. Requests still read the version themselves before answering, so this
 //! only spares them the wait; it is never what makes an answer exact.
 
-use std::time::Duration;
-
-use ottstats_engine::Engine;
 use ottstats_cache::{Change, ChangeFeed};
 use ottstats_domain::scope::Scope;
+use ottstats_engine::Engine;
 use tokio::sync::broadcast::error::RecvError;
 
-/// How often every loaded index is brought up to date without a notice.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
-
-/// Starts the task; it ends when the engine is dropped or the feed closes.
+/// Starts the task, sweeping every [`ottstats_engine::EngineSettings::refresh_every`]; it
+/// ends when the engine is dropped or the feed closes.
 pub fn spawn(engine: &Engine, feed: &ChangeFeed) {
     if !engine.enabled() {
         return;
     }
     let weak = engine.downgrade();
     let mut notices = feed.subscribe();
+    let every = engine.settings().refresh_every;
     tokio::spawn(async move {
-        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        let mut sweep = tokio::time::interval(every);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let which = tokio::select! {

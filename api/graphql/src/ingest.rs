@@ -10,7 +10,7 @@ use ottstats_domain::user::UserDraft;
 use super::enums::{ContentKindValue, GenderValue, PlayerEventTypeValue};
 use super::scalars::{CountryCodeScalar, DateScalar, DateTimeScalar};
 use super::{services, writing_tenant};
-use crate::error::{GqlResult, domain};
+use crate::error::{Code, Gql, GqlResult};
 
 /// A registered user as the operator knows it.
 #[derive(InputObject, Debug, Clone)]
@@ -87,7 +87,8 @@ impl From<IngestReport> for IngestReportObject {
                 .into_iter()
                 .map(|x| IngestRejection {
                     index: small(x.index),
-                    code: x.code.to_owned(),
+                    // Every rejection is of invalid input.
+                    code: Code::BadUserInput.as_str().to_owned(),
                     argument: x.argument,
                     message: x.message,
                 })
@@ -100,7 +101,7 @@ pub async fn upsert_users(ctx: &Context<'_>, users: Vec<UserInput>) -> GqlResult
     let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.users.as_ref();
     let drafts: Vec<UserDraft> = users.into_iter().map(UserDraft::from).collect();
-    let report = domain(ingest::upsert_users(repo, tenant.id, &drafts, Utc::now()).await)?;
+    let report = ingest::upsert_users(repo, tenant.id, &drafts, Utc::now()).await.gql()?;
     Ok(report.into())
 }
 
@@ -193,19 +194,19 @@ pub async fn record_events(ctx: &Context<'_>, events: Vec<PlayerEventInput>) -> 
     let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.activity.as_ref();
     let drafts: Vec<PlayerEventDraft> = events.into_iter().map(Into::into).collect();
-    Ok(domain(ingest::record_events(repo, tenant.id, &drafts, Utc::now()).await)?.into())
+    Ok(ingest::record_events(repo, tenant.id, &drafts, Utc::now()).await.gql()?.into())
 }
 
 pub async fn record_logins(ctx: &Context<'_>, logins: Vec<LoginInput>) -> GqlResult<IngestReportObject> {
     let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.activity.as_ref();
     let drafts: Vec<LoginDraft> = logins.into_iter().map(Into::into).collect();
-    Ok(domain(ingest::record_logins(repo, tenant.id, &drafts, Utc::now()).await)?.into())
+    Ok(ingest::record_logins(repo, tenant.id, &drafts, Utc::now()).await.gql()?.into())
 }
 
 pub async fn upsert_contents(ctx: &Context<'_>, contents: Vec<ContentInput>) -> GqlResult<IngestReportObject> {
     let tenant = writing_tenant(ctx)?;
     let repo = services(ctx)?.activity.as_ref();
     let drafts: Vec<ContentDraft> = contents.into_iter().map(Into::into).collect();
-    Ok(domain(ingest::upsert_contents(repo, tenant.id, &drafts).await)?.into())
+    Ok(ingest::upsert_contents(repo, tenant.id, &drafts).await.gql()?.into())
 }

@@ -33,34 +33,41 @@ pub mod services;
 mod users;
 
 use async_graphql::SDLExportOptions;
-use async_graphql::{Context, ErrorExtensions, ID, Object, Schema, SchemaBuilder};
+use async_graphql::{Context, ID, Object, Schema, SchemaBuilder};
 use ottstats_domain::access::Scope;
 use ottstats_domain::tenant::Tenant;
 
 pub use context::TenantContext;
 pub use enums::{ContentKindValue, GenderValue, GeoLevelValue, GranularityValue, PlayerEventTypeValue};
 pub use error_codes::{ErrorCodes, add_code};
+pub use live::LiveSettings;
 pub use null_propagation::SpecNulls;
 pub use reader::{ReadSet, Reader};
-pub use services::{CacheSizes, Services};
+pub use services::{CacheSettings, ServiceSettings, Services};
 
-use crate::error::{ApiError, GqlResult};
+use crate::error::{ApiError, Gql, GqlResult};
 use guard::Needs;
 
 pub use live::{LiveStamp, Stamp, Subscription};
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema with its limits and extensions, before data is attached.
+/// The schema with the default limits and its extensions, before data is attached.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    schema_builder_with(limits::Limits::DEFAULT)
+}
+
+/// The schema held to `limits`, with its extensions, before data is attached.
+pub fn schema_builder_with(limits: limits::Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
-        .extension(limits::BoundedCost(limits::Limits::DEFAULT))
+        .extension(limits::BoundedCost(limits))
         .extension(ErrorCodes)
         .extension(null_propagation::SpecNulls)
 }
 
+/// The schema on `services`, held to their limits.
 pub fn build_schema(services: Services) -> AppSchema {
-    schema_builder().data(services).finish()
+    schema_builder_with(services.limits).data(services).finish()
 }
 
 /// The SDL, with types, fields, arguments and enum values sorted so that it diffs well.
@@ -76,14 +83,14 @@ pub(crate) fn services<'a>(ctx: &Context<'a>) -> GqlResult<&'a Services> {
 
 pub(crate) fn tenant_context<'a>(ctx: &Context<'a>) -> GqlResult<&'a TenantContext> {
     ctx.data::<TenantContext>()
-        .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`").extend())
+        .map_err(|_| ApiError::Unauthenticated("an API key is required: send `Authorization: Bearer <key>`"))
+        .gql()
 }
 
-/// The tenant of a request that writes: its answer is never cached.
+/// The tenant a mutation writes for (its answer is never cached: the server stores only
+/// answers of queries).
 pub(crate) fn writing_tenant<'a>(ctx: &Context<'a>) -> GqlResult<&'a Tenant> {
-    let tc = tenant_context(ctx)?;
-    tc.reads().record_write();
-    Ok(&tc.tenant)
+    Ok(&tenant_context(ctx)?.tenant)
 }
 
 pub struct Query;
@@ -127,8 +134,8 @@ impl Query {
     }
 
     /// The limits every request is held to.
-    async fn limits(&self) -> limits::LimitsObject {
-        limits::LimitsObject(limits::Limits::DEFAULT)
+    async fn limits(&self, ctx: &Context<'_>) -> limits::LimitsObject {
+        limits::LimitsObject(ctx.data_opt::<Services>().map_or(limits::Limits::DEFAULT, |s| s.limits))
     }
 }
 

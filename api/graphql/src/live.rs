@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::{Context, ErrorExtensions, ID, Subscription};
+use async_graphql::{Context, ID, Subscription};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use ottstats_cache::Change;
 use ottstats_domain::scope::{DataVersions, Scope};
@@ -24,13 +24,26 @@ use ottstats_domain::tenant::TenantId;
 use super::activity::UserActivity;
 use super::registrations::{PeriodInput, RegistrationFilterInput, RegistrationStats};
 use super::{services, tenant_context};
-use crate::error::{ApiError, GqlResult};
+use crate::error::{ApiError, Gql, GqlResult};
 use crate::reader::{ReadSet, Reader};
 
-/// The shortest time between two pushes of one subscription.
-pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
-/// How often a subscription re-reads its versions without being told of a change.
-pub const RECHECK_EVERY: Duration = Duration::from_secs(5);
+/// How often subscriptions push and look: the `[live]` section of the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveSettings {
+    /// The shortest time between two pushes of one subscription.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub min_interval: Duration,
+    /// How often a subscription re-reads its versions without being told of a change.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub recheck_every: Duration,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings { min_interval: Duration::from_secs(1), recheck_every: Duration::from_secs(5) }
+    }
+}
 
 pub struct Subscription;
 
@@ -63,10 +76,10 @@ impl Subscription {
     ) -> Result<BoxStream<'static, UserActivity>, async_graphql::Error> {
         let user_id = super::users::id_argument(&id, "id")?;
         let tc = tenant_context(ctx)?;
-        let found = tc.reader.user(user_id.clone()).await.map_err(|e| ApiError::Repo(e).extend())?;
+        let found = tc.reader.user(user_id.clone()).await.gql()?;
         if found.is_none() {
             let message = format!("the tenant has no user with id {user_id:?}");
-            return Err(ApiError::NotFound { argument: "id", message }.extend());
+            return Err(ApiError::NotFound { argument: "id", message }.into());
         }
         let activity = UserActivity::resolve(ctx, &user_id, period)?;
         let watch = Watch::new(ctx)?;
@@ -103,8 +116,8 @@ impl LiveStamp {
         Some(Stamp { tenant, scopes, versions })
     }
 
-    /// Asks for a fresh look at the versions (still no sooner than [`MIN_INTERVAL`]
-    /// after the last push).
+    /// Asks for a fresh look at the versions (still no sooner than
+    /// [`LiveSettings::min_interval`] after the last push).
     pub fn nudge(&self) {
         self.nudge.notify_one();
     }
@@ -130,6 +143,7 @@ struct Watch {
     pushed_at: Option<Instant>,
     /// Present when the subscription is shared by several sockets.
     stamp: Option<Arc<LiveStamp>>,
+    settings: LiveSettings,
 }
 
 impl Watch {
@@ -140,7 +154,8 @@ impl Watch {
         let notices = services.changes.subscribe();
         let stamp = ctx.data_opt::<Arc<LiveStamp>>().cloned();
         let versions: Arc<dyn DataVersions> = Arc::new(services.store.clone());
-        Ok(Watch { notices, versions, reader, last: None, pushed_at: None, stamp })
+        let settings = services.live;
+        Ok(Watch { notices, versions, reader, last: None, pushed_at: None, stamp, settings })
     }
 
     fn tenant(&self) -> TenantId {
@@ -166,14 +181,14 @@ impl Watch {
     }
 
     /// Waits until a version the last push saw has moved on (at once for the first push),
-    /// no sooner than [`MIN_INTERVAL`] after the last push. `None` when the feed is gone
+    /// no sooner than [`LiveSettings::min_interval`] after the last push. `None` when the feed is gone
     /// (the server is shutting down).
     async fn next_change(&mut self) -> Option<()> {
         loop {
             let Some(last) = self.last.clone() else { return Some(()) };
             if let Some(at) = self.pushed_at {
                 self.woken(&last).await?;
-                tokio::time::sleep_until(at + MIN_INTERVAL).await;
+                tokio::time::sleep_until(at + self.settings.min_interval).await;
                 // What arrived while waiting is covered by the read below.
                 self.drain();
             }
@@ -186,7 +201,7 @@ impl Watch {
                 // The database is away: wait, then look again.
                 Err(e) => {
                     tracing::warn!(error = %e, "live update: cannot read data versions");
-                    tokio::time::sleep(MIN_INTERVAL).await;
+                    tokio::time::sleep(self.settings.min_interval).await;
                 }
             }
         }
@@ -195,7 +210,7 @@ impl Watch {
     /// Waits for a notice about a scope the last push read, a lag (notices were dropped),
     /// a nudge, or the periodic re-check.
     async fn woken(&mut self, last: &ReadSet) -> Option<()> {
-        let deadline = Instant::now() + RECHECK_EVERY;
+        let deadline = Instant::now() + self.settings.recheck_every;
         let stamp = self.stamp.clone();
         let nudged = async move {
             match &stamp {
@@ -209,7 +224,7 @@ impl Watch {
             tokio::select! {
                 () = &mut nudged => return Some(()),
                 notice = self.notices.recv() => match notice {
-                    Ok(change) if last.read_so_far().iter().any(|s| change.concerns(tenant, s)) => return Some(()),
+                    Ok(change) if last.scopes().iter().any(|s| change.concerns(tenant, s)) => return Some(()),
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => return Some(()),
                     Err(RecvError::Closed) => return None,

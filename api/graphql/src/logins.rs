@@ -1,6 +1,6 @@
 //! `details.logins`: a cursor connection over a user's logins, newest first.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use ottstats_domain::activity_repository::LoginQuery;
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::Login;
@@ -8,8 +8,8 @@ use ottstats_domain::playback::activity::UNKNOWN;
 
 use super::connection::{CursorKind, PageArgs, PageInfo, page_info};
 use super::scalars::DateTimeScalar;
+use crate::error::{Gql, GqlResult};
 use crate::reader::Reader;
-use crate::error::{ApiError, GqlResult};
 
 /// A page of a user's logins, newest first.
 pub struct LoginConnection {
@@ -79,8 +79,7 @@ pub async fn logins_page(
             false => Ok(None),
         }
     };
-    let (page, total) =
-        tokio::try_join!(repo.logins_page(&q, &request), count).map_err(|e| ApiError::Repo(e).extend())?;
+    let (page, total) = tokio::try_join!(repo.logins_page(&q, &request), count).gql()?;
     let edges: Vec<LoginEdge> = page.items.into_iter().map(|l| edge(period, l)).collect();
     let cursors: Vec<String> = edges.iter().map(|e| e.cursor.clone()).collect();
     Ok(LoginConnection {

@@ -9,7 +9,6 @@
 //! pushes again exactly when a version moves past it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -27,19 +26,22 @@ use ottstats_domain::tenant::TenantId;
 use ottstats_domain::user::RegisteredUser;
 use tokio::sync::OnceCell;
 
-/// The data scopes a request (or one push of a subscription) read, and whether it wrote.
+/// The data scopes a request (or one push of a subscription) read. (A mutation's answer
+/// is never stored: the server stores only answers of queries.)
 #[derive(Default)]
 pub struct ReadSet {
     scopes: Mutex<BTreeSet<Scope>>,
-    wrote: AtomicBool,
     /// For a push: the version of each scope read before its first read.
     versions: Option<VersionsSeen>,
 }
 
+/// A scope's version, read once by whichever read of it comes first.
+type FirstVersion = Arc<OnceCell<Result<i64, RepoError>>>;
+
 struct VersionsSeen {
     source: Arc<dyn DataVersions>,
     tenant: TenantId,
-    seen: Mutex<BTreeMap<Scope, Arc<OnceCell<Result<i64, RepoError>>>>>,
+    seen: Mutex<BTreeMap<Scope, FirstVersion>>,
 }
 
 impl ReadSet {
@@ -66,19 +68,9 @@ impl ReadSet {
         seen.iter().map(|(scope, cell)| Some((scope.clone(), cell.get()?.as_ref().ok().copied()?))).collect()
     }
 
-    /// The request writes: its answer is never cached.
-    pub fn record_write(&self) {
-        self.wrote.store(true, Ordering::Relaxed);
-    }
-
-    /// The scopes read, or `None` when the request wrote.
-    pub fn scopes(&self) -> Option<BTreeSet<Scope>> {
-        if self.wrote.load(Ordering::Relaxed) { None } else { Some(self.lock().clone()) }
-    }
-
-    /// The scopes read so far, whether or not the request wrote.
-    pub fn read_so_far(&self) -> Vec<Scope> {
-        self.lock().iter().cloned().collect()
+    /// The scopes read so far.
+    pub fn scopes(&self) -> BTreeSet<Scope> {
+        self.lock().clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<Scope>> {

@@ -16,9 +16,8 @@ use super::enums::{GenderValue, GeoLevelValue, GranularityValue};
 use super::scalars::{CountryCodeScalar, DateTimeScalar, TimeZoneScalar};
 use super::tenant_context;
 use crate::reader::Reader;
-use async_graphql::ErrorExtensions;
 
-use crate::error::{ApiError, GqlResult, arg, domain};
+use crate::error::{Gql, GqlResult};
 
 /// A period `[from, to)`. `from` and `to` take RFC 3339 instants
 /// (`2026-03-01T00:00:00Z`) or local forms read in `timeZone` (`2026-03-01`,
@@ -37,7 +36,7 @@ impl PeriodInput {
     /// The domain period, errors named under `argument` (`period.from`, …).
     pub fn parse(&self, default_tz: chrono_tz::Tz, argument: &str) -> GqlResult<Period> {
         let time_zone = self.time_zone.as_ref().map(|t| t.0.as_str());
-        arg(Period::parse(&self.from, &self.to, time_zone, default_tz), argument)
+        Period::parse(&self.from, &self.to, time_zone, default_tz).gql_at(argument)
     }
 }
 
@@ -59,7 +58,7 @@ impl RegistrationFilterInput {
     fn parse(&self) -> GqlResult<RegistrationFilter> {
         let genders = self.genders.as_ref().map(|g| g.iter().map(|v| (*v).into()).collect());
         let countries: Option<Vec<String>> = self.countries.as_ref().map(|c| c.iter().map(|c| c.0.clone()).collect());
-        arg(RegistrationFilter::parse(genders, countries.as_deref(), self.min_age, self.max_age), "filter")
+        RegistrationFilter::parse(genders, countries.as_deref(), self.min_age, self.max_age).gql_at("filter")
     }
 }
 
@@ -108,16 +107,13 @@ impl RegistrationStats {
 
     /// The view this question's panels share, taken by the first panel asked.
     async fn repo(&self) -> GqlResult<&dyn RegistrationStatsRepository> {
-        let view = self
-            .view
-            .get_or_try_init(|| async { self.reader.registrations().await.map_err(|e| ApiError::Repo(e).extend()) })
-            .await?;
+        let view = self.view.get_or_try_init(|| async { self.reader.registrations().await.gql() }).await?;
         Ok(view.as_ref())
     }
 
     async fn gender_counts(&self) -> GqlResult<&GenderCounts> {
         let repo = self.repo().await?;
-        self.genders.get_or_try_init(|| async { domain(stats::gender_counts(repo, &self.query).await) }).await
+        self.genders.get_or_try_init(|| async { stats::gender_counts(repo, &self.query).await.gql() }).await
     }
 
     fn bucket(&self, b: &DomainBucket) -> TimelineBucket {
@@ -157,7 +153,7 @@ impl RegistrationStats {
         #[graphql(default_with = "GranularityValue::Day", desc = "Bucket width.")] granularity: GranularityValue,
     ) -> GqlResult<RegistrationTimeline> {
         let repo = self.repo().await?;
-        let timeline = domain(stats::timeline(repo, &self.query, granularity.into()).await)?;
+        let timeline = stats::timeline(repo, &self.query, granularity.into()).await.gql()?;
         Ok(RegistrationTimeline {
             peak: timeline.peak_bucket().map(|b| self.bucket(b)),
             buckets: timeline.buckets.iter().map(|b| self.bucket(b)).collect(),
@@ -186,11 +182,11 @@ impl RegistrationStats {
             None => AgeRanges::default(),
             Some(r) => {
                 let raw: Vec<(i32, Option<i32>)> = r.iter().map(|r| (r.min_age, r.max_age)).collect();
-                AgeRanges::parse(&raw).map_err(|e| ApiError::Input(e).extend())?
+                AgeRanges::parse(&raw).gql()?
             }
         };
         let repo = self.repo().await?;
-        let rows = domain(stats::age_shares(repo, &self.query, &ranges).await)?;
+        let rows = stats::age_shares(repo, &self.query, &ranges).await.gql()?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -209,7 +205,7 @@ impl RegistrationStats {
         #[graphql(desc = "How finely to break down.")] level: GeoLevelValue,
     ) -> GqlResult<Vec<GeoShare>> {
         let repo = self.repo().await?;
-        let rows = domain(stats::geography(repo, &self.query, level.into()).await)?;
+        let rows = stats::geography(repo, &self.query, level.into()).await.gql()?;
         Ok(rows
             .into_iter()
             .map(|r| GeoShare {

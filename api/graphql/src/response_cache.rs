@@ -17,7 +17,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use ottstats_cache::{CacheKey, Cached, Claim, RedisLink, TieredCache, Turn};
@@ -25,14 +24,11 @@ use ottstats_domain::RepoError;
 use ottstats_domain::scope::{DataVersions, Scope};
 use ottstats_domain::tenant::TenantId;
 
-/// How long Redis keeps an answer: answers of old versions are never read again, so this
-/// only bounds how long they take up room.
-pub const REDIS_TTL: Duration = Duration::from_secs(3600);
+use crate::services::CacheSettings;
+
 /// Keys carry the release and the frame (see `ottstats_cache::tiered`): a process that
 /// wrote unframed answers never reads a framed one as its body, nor the other way round.
 const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":sealed:response:");
-/// What the manifests (the scopes each request reads) may hold, roughly, in bytes.
-pub const MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The scopes one request's answer reads.
 #[derive(Clone)]
@@ -74,18 +70,18 @@ pub struct Lookup {
     /// The manifest and the key of the answer under the versions read before the request ran.
     snapshot: Option<(Manifest, CacheKey)>,
     /// This request learns the manifest that others wait for.
-    learning: Option<Turn<Manifest>>,
+    learning: Option<Box<Turn<Manifest>>>,
     /// This request renders the answer others wait for.
-    rendering: Option<Turn<Bytes>>,
+    rendering: Option<Box<Turn<Bytes>>>,
 }
 
 impl ResponseCache {
-    /// At most `max_bytes` of answers in process, shared through `redis` (sealed with the
-    /// installation's `secret`) when given; the `installation` and the `schema` (its SDL)
-    /// go into every key.
+    /// At most `sizes.answer_bytes` of answers in process, shared through `redis` (sealed
+    /// with the installation's `secret`) when given; the `installation` and the `schema`
+    /// (its SDL) go into every key.
     pub fn new(
         versions: Arc<dyn DataVersions>,
-        max_bytes: u64,
+        sizes: &CacheSettings,
         redis: Option<RedisLink>,
         secret: &[u8],
         installation: &str,
@@ -94,8 +90,12 @@ impl ResponseCache {
         let salt = CacheKey::builder("salt").text(installation).text(schema).finish().hex();
         ResponseCache {
             versions,
-            manifests: TieredCache::new("", MANIFEST_BYTES, None),
-            bodies: TieredCache::new(REDIS_PREFIX, max_bytes, redis.map(|r| (r, secret, REDIS_TTL))),
+            manifests: TieredCache::new("", sizes.manifest_bytes, None),
+            bodies: TieredCache::new(
+                REDIS_PREFIX,
+                sizes.answer_bytes,
+                redis.map(|r| (r, secret, sizes.answer_redis_ttl)),
+            ),
             salt: salt.into(),
             hits: Arc::default(),
             misses: Arc::default(),

@@ -1,6 +1,6 @@
 //! `user(id)` and `users(ids)`: a user's profile, and the way to their activity.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object};
+use async_graphql::{Context, ID, Object};
 use ottstats_domain::InputError;
 use ottstats_domain::user::{RegisteredUser, validate_id};
 
@@ -10,7 +10,7 @@ use super::guard::personal;
 use super::registrations::PeriodInput;
 use super::scalars::{CountryCodeScalar, DateScalar, DateTimeScalar};
 use super::tenant_context;
-use crate::error::{ApiError, GqlResult};
+use crate::error::{ApiError, Gql, GqlResult};
 
 /// The most ids `users(ids)` takes.
 pub const MAX_USERS: usize = 100;
@@ -20,25 +20,25 @@ pub struct User(RegisteredUser);
 
 /// An id argument as stored ids are: trimmed, 1..=128 characters, no NUL.
 pub fn id_argument(id: &ID, argument: &str) -> GqlResult<String> {
-    validate_id(&id.0, argument).map_err(|e| ApiError::Input(e).extend())
+    validate_id(&id.0, argument).gql()
 }
 
 pub async fn user(ctx: &Context<'_>, id: ID) -> GqlResult<Option<User>> {
     let tc = tenant_context(ctx)?;
     let id = id_argument(&id, "id")?;
-    let found = tc.reader.user(id).await.map_err(|e| ApiError::Repo(e).extend())?;
+    let found = tc.reader.user(id).await.gql()?;
     Ok(found.map(User))
 }
 
 pub async fn users(ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Option<User>>> {
     if ids.len() > MAX_USERS {
         let e = InputError::new("ids", format!("at most {MAX_USERS} ids, got {}", ids.len()));
-        return Err(ApiError::Input(e).extend());
+        return Err(ApiError::Input(e).into());
     }
     let tc = tenant_context(ctx)?;
     let keys: Vec<String> =
         ids.iter().enumerate().map(|(i, id)| id_argument(id, &format!("ids[{i}]"))).collect::<GqlResult<_>>()?;
-    let found = tc.reader.users(&keys).await.map_err(|e| ApiError::Repo(e).extend())?;
+    let found = tc.reader.users(&keys).await.gql()?;
     Ok(keys.iter().map(|k| found.get(k).cloned().map(User)).collect())
 }
 

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use serde_json::json;
 
 use super::media::Media;
-use ottstats_graphql::error::{ApiError, Code};
 use crate::rate_limit::{Charge, Limited};
+use ottstats_graphql::error::{ApiError, Code};
 
 /// Marks a response whose body has the GraphQL shape already, so that the layers' own
 /// refusals (too large, too slow) can be told from it.
@@ -92,7 +92,7 @@ pub fn refusal(
     error: ApiError,
     extensions: Option<serde_json::Value>,
 ) -> HttpResponse {
-    let error = async_graphql::ErrorExtensions::extend(&error);
+    let error = async_graphql::Error::from(error);
     let mut server_error = ServerError::new(error.message, None);
     server_error.extensions = error.extensions;
     let body = encode(&Response::from_errors(vec![server_error])).unwrap_or_default();

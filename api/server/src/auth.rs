@@ -3,8 +3,8 @@
 //! Grants are remembered in process so that a busy dashboard costs no database round
 //! trip per request. Every process polls the installation's keys revision (moved by every
 //! change of a key, in whichever process or CLI made it) and forgets every grant when it
-//! moves: a revocation holds everywhere within [`POLL_EVERY`] and a round trip. Open
-//! sockets watch the same revision.
+//! moves: a revocation holds everywhere within [`AuthSettings::poll_every`] and a round
+//! trip. Open sockets watch the same revision.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,12 +20,30 @@ use ottstats_domain::tenant::{Tenant, TenantId};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-/// How often the keys revision is read.
-pub const POLL_EVERY: Duration = Duration::from_millis(250);
-/// How long a grant is remembered even if the revision never moves (a missed poll).
-const GRANT_TTL: Duration = Duration::from_secs(60);
-/// How often a key's last-used time is written, at most.
-const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// How keys are remembered and re-read: the `[auth]` section of the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// How often the keys revision is read: a revocation holds within this and a round trip.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub poll_every: Duration,
+    /// How long a grant is remembered even if the revision never moves (a missed poll).
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub grant_ttl: Duration,
+    /// How often a key's last-used time is written, at most.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub touch_every: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            poll_every: Duration::from_millis(250),
+            grant_ttl: Duration::from_secs(60),
+            touch_every: Duration::from_secs(60),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -57,20 +75,29 @@ struct Inner {
     revision: watch::Sender<i64>,
     /// When each key's last-used time was last written by this process.
     touched: Mutex<HashMap<(TenantId, KeyId), Instant>>,
+    /// How often it is written at most.
+    touch_every: Duration,
 }
 
 impl Authenticator {
     /// Starts polling the keys revision; must be called inside a Tokio runtime.
     pub fn new(keys: Arc<dyn KeyRepository>) -> Authenticator {
+        Authenticator::with_settings(keys, &AuthSettings::default())
+    }
+
+    /// [`Authenticator::new`], polling and remembering as `settings` say.
+    pub fn with_settings(keys: Arc<dyn KeyRepository>, settings: &AuthSettings) -> Authenticator {
+        let grant_ttl = settings.grant_ttl;
         let inner = Arc::new(Inner {
             keys,
-            known: Cache::builder().max_capacity(100_000).time_to_live(GRANT_TTL).build(),
-            unknown: Cache::builder().max_capacity(10_000).time_to_live(GRANT_TTL).build(),
+            known: Cache::builder().max_capacity(100_000).time_to_live(grant_ttl).build(),
+            unknown: Cache::builder().max_capacity(10_000).time_to_live(grant_ttl).build(),
             proven: Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(3600)).build(),
             revision: watch::channel(0).0,
             touched: Mutex::new(HashMap::new()),
+            touch_every: settings.touch_every,
         });
-        tokio::spawn(poll(Arc::downgrade(&inner)));
+        tokio::spawn(poll(Arc::downgrade(&inner), settings.poll_every));
         Authenticator(inner)
     }
 
@@ -123,14 +150,14 @@ impl Authenticator {
         self.0.revision.subscribe()
     }
 
-    /// Writes the key's last-used time, at most once a [`TOUCH_EVERY`] per process,
+    /// Writes the key's last-used time, at most once a [`AuthSettings::touch_every`] per process,
     /// without holding up the request.
     fn touch(&self, tenant: TenantId, key: &KeyId) {
         let now = Instant::now();
         {
             let mut touched = self.0.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let entry = (tenant, key.clone());
-            if touched.get(&entry).is_some_and(|at| now.duration_since(*at) < TOUCH_EVERY) {
+            if touched.get(&entry).is_some_and(|at| now.duration_since(*at) < self.0.touch_every) {
                 return;
             }
             touched.insert(entry, now);
@@ -144,10 +171,10 @@ impl Authenticator {
     }
 }
 
-/// Reads the keys revision every [`POLL_EVERY`]; forgets every grant when it moves. Ends
-/// when the authenticator is dropped.
-async fn poll(inner: std::sync::Weak<Inner>) {
-    let mut tick = tokio::time::interval(POLL_EVERY);
+/// Reads the keys revision every `every`; forgets every grant when it moves. Ends when
+/// the authenticator is dropped.
+async fn poll(inner: std::sync::Weak<Inner>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = None;
     loop {

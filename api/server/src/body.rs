@@ -9,23 +9,17 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The largest request body: a full batch of 10,000 items fits with room to spare.
-pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// What all bodies being read or held at once may take.
-pub const BODIES_IN_FLIGHT_BYTES: usize = 256 * 1024 * 1024;
-/// How long a client may take to send its body.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a body waits for room before it is refused.
-const ROOM_WAIT: Duration = Duration::from_secs(5);
+use crate::HttpSettings;
+
 /// Room is counted in KiB, so that the semaphore's permits fit in a `u32`.
 const UNIT: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
-    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
-    TooLarge,
-    #[error("the request body did not arrive within {} s", BODY_TIMEOUT.as_secs())]
-    TooSlow,
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the request body did not arrive within {} s", .0.as_secs_f64())]
+    TooSlow(Duration),
     #[error("the server is reading too many large requests; try again shortly")]
     Busy,
     #[error("the request body could not be read")]
@@ -35,17 +29,24 @@ pub enum BodyError {
 impl BodyError {
     pub fn status(&self) -> StatusCode {
         match self {
-            BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            BodyError::TooSlow => StatusCode::REQUEST_TIMEOUT,
+            BodyError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             BodyError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             BodyError::Broken => StatusCode::BAD_REQUEST,
         }
     }
 }
 
-/// The memory bodies may take together.
+/// The memory bodies may take together, and the bounds of each
+/// ([`HttpSettings::max_body_bytes`], [`HttpSettings::body_timeout`],
+/// [`HttpSettings::body_room_wait`]).
 #[derive(Clone)]
-pub struct BodyBudget(Arc<Semaphore>);
+pub struct BodyBudget {
+    room: Arc<Semaphore>,
+    max_body: usize,
+    timeout: Duration,
+    room_wait: Duration,
+}
 
 /// A body read, and the room it holds until dropped.
 pub struct ReadBody {
@@ -54,8 +55,13 @@ pub struct ReadBody {
 }
 
 impl BodyBudget {
-    pub fn new(bytes: usize) -> BodyBudget {
-        BodyBudget(Arc::new(Semaphore::new(bytes / UNIT)))
+    pub fn new(settings: &HttpSettings) -> BodyBudget {
+        BodyBudget {
+            room: Arc::new(Semaphore::new(settings.bodies_in_flight_bytes / UNIT)),
+            max_body: settings.max_body_bytes,
+            timeout: settings.body_timeout,
+            room_wait: settings.body_room_wait,
+        }
     }
 
     /// Reads a body: room for its declared length (or the largest body, when it declares
@@ -65,22 +71,23 @@ impl BodyBudget {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-            return Err(BodyError::TooLarge);
+        let max = self.max_body;
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(BodyError::TooLarge(max));
         }
-        let room = declared.map_or(MAX_BODY_BYTES, |n| n as usize).div_ceil(UNIT).max(1);
+        let room = declared.map_or(max, |n| n as usize).div_ceil(UNIT).max(1);
         let permits = u32::try_from(room).unwrap_or(u32::MAX);
-        let room = match tokio::time::timeout(ROOM_WAIT, self.0.clone().acquire_many_owned(permits)).await {
+        let room = match tokio::time::timeout(self.room_wait, self.room.clone().acquire_many_owned(permits)).await {
             Ok(Ok(permit)) => permit,
             // A closed semaphore (never closed here) or no room in time.
             Ok(Err(_)) | Err(_) => return Err(BodyError::Busy),
         };
-        let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_BODY_BYTES));
-        let bytes = match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, max));
+        let bytes = match tokio::time::timeout(self.timeout, read).await {
             Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(BodyError::TooLarge),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(BodyError::TooLarge(max)),
             Ok(Err(_)) => return Err(BodyError::Broken),
-            Err(_) => return Err(BodyError::TooSlow),
+            Err(_) => return Err(BodyError::TooSlow(self.timeout)),
         };
         Ok(ReadBody { bytes, _room: room })
     }

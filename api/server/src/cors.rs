@@ -3,16 +3,13 @@
 //! The default lets any origin send the `Authorization` header: a key is a bearer token,
 //! never a cookie, so no page can use a visitor's credentials without holding the key
 //! itself, and credentials (cookies) are never allowed. `OTTSTATS_CORS_ORIGINS` narrows
-//! it to a list. Preflights are cached by the browser for a day (Chromium caps this at
-//! two hours).
+//! it to a list. Preflights are cached by the browser for a day by default (Chromium caps
+//! this at two hours; `http.cors_max_age` in the settings).
 
 use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
-
-/// How long a browser may reuse a preflight's answer.
-const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(86_400);
 
 /// The origins allowed to call: any, or a list of `scheme://host[:port]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,7 +47,8 @@ impl CorsOrigins {
             .map(CorsOrigins::List)
     }
 
-    pub fn layer(&self) -> CorsLayer {
+    /// The layer answering preflights, which browsers may reuse for `max_age`.
+    pub fn layer(&self, max_age: Duration) -> CorsLayer {
         let origins = match self {
             CorsOrigins::Any => AllowOrigin::any(),
             CorsOrigins::List(list) => AllowOrigin::list(list.iter().cloned()),
@@ -62,7 +60,40 @@ impl CorsOrigins {
             // without credentials, only the key a page holds opens anything.
             .allow_headers(AllowHeaders::mirror_request())
             .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
-            .max_age(PREFLIGHT_MAX_AGE)
+            .max_age(max_age)
+    }
+}
+
+/// In a settings file: the same comma-separated text as `OTTSTATS_CORS_ORIGINS`, or a
+/// list of origins.
+impl<'de> serde::Deserialize<'de> for CorsOrigins {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Origins;
+
+        impl<'de> serde::de::Visitor<'de> for Origins {
+            type Value = CorsOrigins;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("origins: \"*\", \"https://a.example,https://b.example\" or a list of them")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<CorsOrigins, E> {
+                CorsOrigins::parse(text).map_err(E::custom)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<CorsOrigins, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    if item.contains(',') {
+                        return Err(serde::de::Error::custom(format!("`{item}`: one origin per item")));
+                    }
+                    items.push(item);
+                }
+                CorsOrigins::parse(&items.join(",")).map_err(serde::de::Error::custom)
+            }
+        }
+
+        deserializer.deserialize_any(Origins)
     }
 }
 

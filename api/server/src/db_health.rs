@@ -11,12 +11,30 @@ use std::time::{Duration, Instant};
 use ottstats_domain::repository::HealthCheck;
 use tokio::sync::watch;
 
-/// How often reads are probed.
-pub const READ_PROBE_EVERY: Duration = Duration::from_millis(250);
-/// How often a write is probed (a no-op update: it takes SQLite's write lock briefly).
-const WRITE_PROBE_EVERY: Duration = Duration::from_secs(5);
-/// How long one probe may take before the database counts as away.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How the database is probed: the `[health]` section of the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthSettings {
+    /// How often reads are probed.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub read_probe_every: Duration,
+    /// How often a write is probed (a no-op update: it takes SQLite's write lock briefly).
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub write_probe_every: Duration,
+    /// How long one probe may take before the database counts as away.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub probe_timeout: Duration,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        HealthSettings {
+            read_probe_every: Duration::from_millis(250),
+            write_probe_every: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(1),
+        }
+    }
+}
 
 /// The database's state as last probed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +53,13 @@ impl DbHealth {
     /// Starts probing `db`; must be called inside a Tokio runtime. Probing ends when the
     /// last clone is dropped.
     pub fn watch(db: Arc<dyn HealthCheck>) -> DbHealth {
+        DbHealth::watch_with(db, HealthSettings::default())
+    }
+
+    /// [`DbHealth::watch`], probing as `settings` say.
+    pub fn watch_with(db: Arc<dyn HealthCheck>, settings: HealthSettings) -> DbHealth {
         let health = DbHealth(Arc::new(watch::channel(DbState::Up).0));
-        tokio::spawn(probe(Arc::downgrade(&health.0), db));
+        tokio::spawn(probe(Arc::downgrade(&health.0), db, settings));
         health
     }
 
@@ -52,15 +75,16 @@ impl DbHealth {
     }
 }
 
-async fn probe(state: std::sync::Weak<watch::Sender<DbState>>, db: Arc<dyn HealthCheck>) {
+async fn probe(state: std::sync::Weak<watch::Sender<DbState>>, db: Arc<dyn HealthCheck>, settings: HealthSettings) {
+    let HealthSettings { read_probe_every, write_probe_every, probe_timeout } = settings;
     let mut last_write_probe: Option<Instant> = None;
     let mut writes_fail = false;
     loop {
         let Some(shared) = state.upgrade() else { return };
-        let reads = matches!(tokio::time::timeout(PROBE_TIMEOUT, db.ping()).await, Ok(Ok(())));
-        if reads && last_write_probe.is_none_or(|at| at.elapsed() >= WRITE_PROBE_EVERY || writes_fail) {
+        let reads = matches!(tokio::time::timeout(probe_timeout, db.ping()).await, Ok(Ok(())));
+        if reads && last_write_probe.is_none_or(|at| at.elapsed() >= write_probe_every || writes_fail) {
             last_write_probe = Some(Instant::now());
-            writes_fail = !matches!(tokio::time::timeout(PROBE_TIMEOUT, db.probe_write()).await, Ok(Ok(())));
+            writes_fail = !matches!(tokio::time::timeout(probe_timeout, db.probe_write()).await, Ok(Ok(())));
         }
         let now = match (reads, writes_fail) {
             (false, _) => DbState::Down,
@@ -76,6 +100,6 @@ async fn probe(state: std::sync::Weak<watch::Sender<DbState>>, db: Arc<dyn Healt
             }
         }
         drop(shared);
-        tokio::time::sleep(READ_PROBE_EVERY).await;
+        tokio::time::sleep(read_probe_every).await;
     }
 }

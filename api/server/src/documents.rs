@@ -3,23 +3,51 @@
 //! documents on, only documents registered ahead (`ottstats documents add`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::persisted_queries::PersistedQueries;
+use crate::persisted_queries::hash_of;
 use ottstats_domain::InputError;
 use ottstats_domain::access::Access;
 use ottstats_domain::document::DocumentHash;
 use ottstats_domain::repository::TrustedDocuments;
 use ottstats_domain::tenant::TenantId;
-use crate::persisted_queries::PersistedQueries;
-use crate::persisted_queries::hash_of;
 use serde_json::Value;
 
 use super::params::Params;
 use ottstats_graphql::error::ApiError;
 
 const HASH_ARGUMENT: &str = "extensions.persistedQuery.sha256Hash";
-/// The longest text remembered as a persisted query: longer ones run, but are not kept
-/// (a client sends them again), so that no tenant fills Redis with a few requests.
-const MAX_PERSISTED_BYTES: usize = 128 * 1024;
+
+/// What is kept of documents known by hash: the `[documents]` section of the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// What the process keeps of persisted queries' texts.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub persisted_cache_bytes: u64,
+    /// How long Redis keeps a persisted query nobody asks for.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub persisted_redis_ttl: Duration,
+    /// The longest text remembered as a persisted query: longer ones run, but are not
+    /// kept (a client sends them again), so that no tenant fills Redis with a few requests.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub persisted_max_text_bytes: usize,
+    /// What the process keeps of trusted documents read from the database.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub trusted_cache_bytes: u64,
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        DocumentSettings {
+            persisted_cache_bytes: 32 * 1024 * 1024,
+            persisted_redis_ttl: Duration::from_secs(30 * 24 * 3600),
+            persisted_max_text_bytes: 128 * 1024,
+            trusted_cache_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
 
 /// The text a request runs, and the hash to remember it by once it has run (a persisted
 /// query sent with its text).
@@ -37,15 +65,22 @@ pub struct Documents {
     known: moka::future::Cache<DocumentHash, Arc<str>>,
     /// Whether only trusted documents run.
     trusted_only: bool,
+    /// The longest persisted query remembered.
+    max_persisted: usize,
 }
 
 impl Documents {
-    pub fn new(persisted: PersistedQueries, trusted: Arc<dyn TrustedDocuments>, trusted_only: bool) -> Documents {
+    pub fn new(
+        persisted: PersistedQueries,
+        trusted: Arc<dyn TrustedDocuments>,
+        trusted_only: bool,
+        settings: &DocumentSettings,
+    ) -> Documents {
         let known = moka::future::Cache::builder()
-            .max_capacity(16 * 1024 * 1024)
+            .max_capacity(settings.trusted_cache_bytes)
             .weigher(|_, text: &Arc<str>| u32::try_from(text.len() + 64).unwrap_or(u32::MAX))
             .build();
-        Documents { persisted, trusted, known, trusted_only }
+        Documents { persisted, trusted, known, trusted_only, max_persisted: settings.persisted_max_text_bytes }
     }
 
     pub fn trusted_only(&self) -> bool {
@@ -77,7 +112,7 @@ impl Documents {
 
     /// Remembers a persisted query that parsed, passed the limits and was paid for.
     pub async fn remember(&self, tenant: TenantId, hash: DocumentHash, text: &str) {
-        if text.len() <= MAX_PERSISTED_BYTES {
+        if text.len() <= self.max_persisted {
             self.persisted.put(tenant, hash, text).await;
         }
     }

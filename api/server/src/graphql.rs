@@ -32,13 +32,9 @@ use super::auth::AuthError;
 use super::media::{self, Media, Wanted};
 use super::params::Params;
 use super::refusals;
-use ottstats_graphql::error::{ApiError, Code};
 use ottstats_graphql::TenantContext;
-use ottstats_graphql::limits::{self, Limits, Measured};
-
-/// Bodies up to this size are handled on the runtime's workers; larger ones on the
-/// blocking pool.
-const INLINE_BODY_BYTES: usize = 256 * 1024;
+use ottstats_graphql::error::{ApiError, Code};
+use ottstats_graphql::limits::{self, Measured};
 
 /// `POST /graphql`: a JSON body (`Content-Type: application/json`) with the parameters.
 pub async fn post(State(state): State<AppState>, request: Request) -> HttpResponse {
@@ -74,7 +70,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> HttpRespon
     let call = Call { state: state.clone(), access, media, method: Method::POST };
     let health = state.db_health.clone();
     let answered = async move {
-        if body.bytes.len() <= INLINE_BODY_BYTES {
+        if body.bytes.len() <= call.state.settings.http.blocking_body_bytes {
             return call.run_body(body.bytes).await;
         }
         on_blocking_pool(call, body).await
@@ -196,7 +192,7 @@ impl Call {
     /// Steps 3 to 5.
     async fn run(self, params: Params) -> HttpResponse {
         let Call { state, access, media, method } = self;
-        let limits = Limits::DEFAULT;
+        let limits = state.services.limits;
         let (query, learnt) = match state.documents.resolve(&access, &params).await {
             Ok(found) => (found.text, found.learnt),
             Err(ApiError::PersistedQueryNotFound) => {
@@ -223,7 +219,7 @@ impl Call {
                 return refusals::not_a_query_over_get(&state, media);
             }
             Ok(doc) => match limits::check(doc, &variables, &limits) {
-                Ok(measure) => Some((measure, is_introspection(doc))),
+                Ok(measure) => Some((measure, is_introspection(doc), is_query(doc, operation.as_deref()))),
                 Err(e) => return request_error(&state, media, ApiError::Limit(e)),
             },
             Err(_) => None,
@@ -231,8 +227,10 @@ impl Call {
         request.variables = variables;
         let tenant_id = access.tenant.id;
         let context = TenantContext::new(access, &state.services);
-        let key = request_key(&request, context.scopes);
-        let introspection = measured.is_some_and(|(_, i)| i);
+        // Only a query's answer is ever stored: what a mutation answers is not a read.
+        let key =
+            if measured.is_some_and(|(_, _, query)| query) { request_key(&request, context.scopes) } else { None };
+        let introspection = measured.is_some_and(|(_, i, _)| i);
 
         // A stored answer, when there is one, costs a single point.
         let lookup = if introspection {
@@ -253,7 +251,7 @@ impl Call {
                 None => None,
             }
         };
-        let cost = measured.map_or(1, |(m, _)| m.cost);
+        let cost = measured.map_or(1, |(m, _, _)| m.cost);
         let charge = match state.rate_limits.charge(&context.tenant, &context.key, cost).await {
             Ok(charge) => charge,
             Err(limited) => {
@@ -267,7 +265,7 @@ impl Call {
         }
         let reads = context.reads().clone();
         let mut request = request.data(context);
-        if let Some((measure, _)) = measured {
+        if let Some((measure, _, _)) = measured {
             request = request.data(Measured(measure));
         }
         let response = match tokio::time::timeout(limits.timeout, state.schema.execute(request)).await {
@@ -299,7 +297,8 @@ impl Call {
                 if let Some(k) = key {
                     state.introspection.insert(k, body.clone());
                 }
-            } else if let (Some(lookup), Some(scopes)) = (lookup, reads.scopes()) {
+            } else if let Some(lookup) = lookup {
+                let scopes = reads.scopes();
                 state.services.responses.store(lookup, scopes, body.clone()).await;
             }
         }

@@ -18,12 +18,14 @@ mod params;
 mod persisted_queries;
 pub mod rate_limit;
 mod refusals;
+pub mod settings;
 mod ws;
 mod ws_fanout;
 mod ws_guard;
 mod ws_limits;
 mod ws_session;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,24 +39,20 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use auth::Authenticator;
+pub use auth::{AuthSettings, Authenticator};
 pub use cors::CorsOrigins;
+pub use db_health::HealthSettings;
+pub use documents::DocumentSettings;
 pub use graphiql::Prefill;
-pub use persisted_queries::{PersistedQueries, hash_of};
 pub use metrics::Metrics;
+pub use persisted_queries::{PersistedQueries, hash_of};
+pub use rate_limit::RateLimitSettings;
+pub use settings::{Settings, SettingsError};
 pub use ws_limits::SocketLimits;
 
 use ottstats_graphql::{AppSchema, Services};
 
-use body::{BODIES_IN_FLIGHT_BYTES, BodyBudget, MAX_BODY_BYTES};
-
-/// The outer bound of any request, beyond the GraphQL handler's own limit (which
-/// refuses with a coded answer first).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// Answers smaller than this go as they are: compressing them saves less than a packet.
-const COMPRESS_ABOVE_BYTES: u16 = 1024;
-/// Large requests run on the blocking pool, this many at a time.
-const HEAVY_AT_ONCE: usize = 4;
+use body::BodyBudget;
 
 /// What every handler shares; cloned for every request, so it is one `Arc`.
 #[derive(Clone)]
@@ -89,18 +87,67 @@ pub struct Shared {
     /// Documents known by hash: persisted queries and trusted documents.
     pub documents: documents::Documents,
     /// What the server was started with.
-    pub settings: HttpSettings,
+    pub settings: Settings,
 }
 
-/// How the HTTP surface is configured (`ottstats serve` flags and environment).
-#[derive(Debug, Clone, Default)]
+/// How the HTTP surface is configured: the `[http]` section of the settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
+    /// Where `ottstats serve` listens (`OTTSTATS_BIND`).
+    pub bind: SocketAddr,
     /// The origins browsers may call from (`OTTSTATS_CORS_ORIGINS`).
     pub cors_origins: CorsOrigins,
+    /// How long a browser may reuse a preflight's answer.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub cors_max_age: Duration,
     /// Only documents registered ahead run (`OTTSTATS_TRUSTED_DOCUMENTS`).
     pub trusted_documents: bool,
-    /// The bounds of `/graphql/ws`.
-    pub socket_limits: SocketLimits,
+    /// The outer bound of any request, beyond the GraphQL handler's own limit
+    /// (`limits.timeout`, which refuses with a coded answer first): then HTTP 504.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub request_timeout: Duration,
+    /// The largest request body: a full batch of 10,000 items fits with room to spare.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub max_body_bytes: usize,
+    /// What all bodies being read or held at once may take.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub bodies_in_flight_bytes: usize,
+    /// How long a client may take to send its body (then HTTP 408).
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub body_timeout: Duration,
+    /// How long a body waits for room among `bodies_in_flight_bytes` before it is refused
+    /// (HTTP 503).
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub body_room_wait: Duration,
+    /// Bodies larger than this are parsed and run on the blocking pool, so that their
+    /// parsing never holds the workers that answer everyone else.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub blocking_body_bytes: usize,
+    /// Such large requests run this many at a time.
+    pub blocking_at_once: usize,
+    /// Answers smaller than this go as they are: compressing them saves less than a packet.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub compress_above_bytes: u16,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cors_origins: CorsOrigins::Any,
+            cors_max_age: Duration::from_secs(86_400),
+            trusted_documents: false,
+            request_timeout: Duration::from_secs(60),
+            max_body_bytes: 32 * 1024 * 1024,
+            bodies_in_flight_bytes: 256 * 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+            body_room_wait: Duration::from_secs(5),
+            blocking_body_bytes: 256 * 1024,
+            blocking_at_once: 4,
+            compress_above_bytes: 1024,
+        }
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -113,30 +160,50 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(services: Services, prefill: Option<Prefill>) -> AppState {
-        AppState::with_settings(services, prefill, HttpSettings::default())
+        AppState::from_settings(services, prefill, Settings::default())
     }
 
     /// A server whose WebSockets have other bounds than the defaults (tests reach them).
     pub fn with_socket_limits(services: Services, prefill: Option<Prefill>, limits: SocketLimits) -> AppState {
-        AppState::with_settings(services, prefill, HttpSettings { socket_limits: limits, ..Default::default() })
+        AppState::from_settings(services, prefill, Settings { websocket: limits, ..Settings::default() })
     }
 
-    pub fn with_settings(services: Services, prefill: Option<Prefill>, settings: HttpSettings) -> AppState {
+    /// A server whose HTTP surface is configured by `http`, with the defaults otherwise.
+    pub fn with_settings(services: Services, prefill: Option<Prefill>, http: HttpSettings) -> AppState {
+        AppState::from_settings(services, prefill, Settings { http, ..Settings::default() })
+    }
+
+    /// A server configured by `settings`: its sections for the HTTP side (the sections the
+    /// services took, `database`, `redis`, `cache`, `index`, `limits`, `live`, were given
+    /// to [`Services::with_settings`] already: see [`Settings::services`]).
+    pub fn from_settings(services: Services, prefill: Option<Prefill>, settings: Settings) -> AppState {
         let store = &services.store;
-        let persisted = PersistedQueries::new(services.redis.clone(), store.installation(), store.secret().bytes());
+        let docs = &settings.documents;
+        let persisted = PersistedQueries::new(
+            services.redis.clone(),
+            store.installation(),
+            store.secret().bytes(),
+            docs.persisted_cache_bytes,
+            docs.persisted_redis_ttl,
+        );
         let trusted = Arc::new(services.store.clone());
+        let rate_limits = crate::rate_limit::RateLimiter::with_default(
+            services.redis.clone(),
+            services.store.installation(),
+            settings.rate_limit.default_per_minute,
+        );
         AppState(Arc::new(Shared {
-            documents: documents::Documents::new(persisted, trusted, settings.trusted_documents),
-            socket_limits: settings.socket_limits,
-            settings,
+            documents: documents::Documents::new(persisted, trusted, settings.http.trusted_documents, docs),
+            socket_limits: settings.websocket,
             schema: ottstats_graphql::build_schema(services.clone()),
-            auth: Authenticator::new(services.keys.clone()),
-            rate_limits: crate::rate_limit::RateLimiter::new(services.redis.clone(), services.store.installation()),
-            auth_failures: Default::default(),
-            bodies: BodyBudget::new(BODIES_IN_FLIGHT_BYTES),
-            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
+            auth: Authenticator::with_settings(services.keys.clone(), &settings.auth),
+            rate_limits,
+            auth_failures: crate::rate_limit::AuthFailures::new(&settings.rate_limit),
+            bodies: BodyBudget::new(&settings.http),
+            heavy: Arc::new(tokio::sync::Semaphore::new(settings.http.blocking_at_once)),
             introspection: moka::sync::Cache::builder().max_capacity(64).build(),
-            db_health: db_health::DbHealth::watch(services.store.prober()),
+            db_health: db_health::DbHealth::watch_with(services.store.prober(), settings.health),
+            settings,
             fanout: ws_fanout::Fanout::new(services.store.clone()),
             services,
             prefill,
@@ -150,13 +217,13 @@ impl AppState {
 /// first when both are). Not for WebSocket upgrades, and not for GraphiQL's assets (stored
 /// gzipped, sent plain to clients that do not take gzip): compressing 3.5 MB again for a
 /// client that takes brotli alone would let anyone spend the server's CPU.
-fn compression() -> CompressionLayer<impl Predicate> {
+fn compression(above_bytes: u16) -> CompressionLayer<impl Predicate> {
     let not_upgrades =
         |status: axum::http::StatusCode,
          _: axum::http::Version,
          _: &axum::http::HeaderMap,
          _: &axum::http::Extensions| status != axum::http::StatusCode::SWITCHING_PROTOCOLS;
-    let predicate = SizeAbove::new(COMPRESS_ABOVE_BYTES)
+    let predicate = SizeAbove::new(above_bytes)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
         .and(NotForContentType::const_new("text/javascript"))
@@ -179,6 +246,7 @@ pub fn headroom_router(state: AppState) -> Router {
 }
 
 pub fn router(state: AppState) -> Router {
+    let http = &state.settings.http;
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
@@ -186,13 +254,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(RequestBodyLimitLayer::new(http.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, http.request_timeout))
         .layer(axum::middleware::from_fn(refusals::coded_refusals))
         .layer(CatchPanicLayer::custom(refusals::panic_response))
-        .layer(compression())
-        .layer(state.settings.cors_origins.layer())
+        .layer(compression(http.compress_above_bytes))
+        .layer(http.cors_origins.layer(http.cors_max_age))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -19,18 +19,24 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-/// How connections are bounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How connections are bounded: the `[connections]` section of the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ConnectionLimits {
-    /// Connections open at once, headroom included; more are closed at once.
+    /// Connections open at once, headroom included; more are closed at once. By default
+    /// 4,096, or the process's open-file limit less 256 when that is lower.
     pub max: usize,
     /// The last slots below `max`, kept for health checks.
     pub headroom: usize,
     /// How long a client may take to send a request's headers, and how long a
     /// keep-alive connection may sit idle.
+    #[serde(with = "ottstats_domain::units::duration")]
     pub header_timeout: Duration,
     /// How long requests in flight may finish after a shutdown is asked.
+    #[serde(with = "ottstats_domain::units::duration")]
     pub drain: Duration,
+    /// HTTP/2 streams one connection may have open at once.
+    pub http2_max_streams: u32,
 }
 
 impl Default for ConnectionLimits {
@@ -40,13 +46,14 @@ impl Default for ConnectionLimits {
             headroom: 32,
             header_timeout: Duration::from_secs(15),
             drain: Duration::from_secs(10),
+            http2_max_streams: 64,
         }
     }
 }
 
 /// 4,096, or less when the process may open fewer files (keeping 256 for the database,
 /// Redis and files).
-fn default_max() -> usize {
+pub fn default_max() -> usize {
     let soft = std::fs::read_to_string("/proc/self/limits").ok().and_then(|limits| {
         let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
         line.split_whitespace().nth(3)?.parse::<usize>().ok()
@@ -77,7 +84,7 @@ pub async fn serve(
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(64)
+        .max_concurrent_streams(limits.http2_max_streams)
         .keep_alive_interval(Some(limits.header_timeout))
         .keep_alive_timeout(limits.header_timeout);
     let builder = Arc::new(builder);

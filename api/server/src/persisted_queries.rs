@@ -13,10 +13,6 @@ use ottstats_domain::document::DocumentHash;
 use ottstats_domain::tenant::TenantId;
 use sha2::{Digest, Sha256};
 
-/// How long Redis keeps a document nobody asks for.
-pub const REDIS_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-/// What the process keeps of them.
-pub const LOCAL_BYTES: u64 = 32 * 1024 * 1024;
 const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":sealed:apq:");
 
 /// The SHA-256 of a document's text, as clients compute it.
@@ -50,9 +46,16 @@ pub struct PersistedQueries {
 
 impl PersistedQueries {
     /// `installation` keeps apart the documents of databases sharing one Redis; `secret`
-    /// (the installation's) seals them there.
-    pub fn new(redis: Option<RedisLink>, installation: &str, secret: &[u8]) -> PersistedQueries {
-        let texts = TieredCache::new(REDIS_PREFIX, LOCAL_BYTES, redis.map(|r| (r, secret, REDIS_TTL)));
+    /// (the installation's) seals them there. The process keeps `local_bytes` of them,
+    /// and Redis each for `redis_ttl` after it was last stored.
+    pub fn new(
+        redis: Option<RedisLink>,
+        installation: &str,
+        secret: &[u8],
+        local_bytes: u64,
+        redis_ttl: Duration,
+    ) -> PersistedQueries {
+        let texts = TieredCache::new(REDIS_PREFIX, local_bytes, redis.map(|r| (r, secret, redis_ttl)));
         PersistedQueries { texts, installation: installation.into() }
     }
 

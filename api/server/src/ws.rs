@@ -28,11 +28,6 @@ use super::ws_session::{End, SLOW_READER, Session, next_message, write};
 
 /// The one subprotocol served.
 const PROTOCOL: &str = "graphql-transport-ws";
-/// How long a client has to send `connection_init`.
-const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often an open socket's key is checked again without any key changing (so that
-/// an expiry closes it).
-const RECHECK_KEY_EVERY: Duration = Duration::from_secs(30);
 /// How long a close frame may take to go out: a client that does not read cannot take it
 /// either, and the socket is dropped then anyway.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -58,7 +53,7 @@ async fn serve(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let limits = state.socket_limits;
     let mut pings = PingBudget::new(limits.ping_burst, limits.pings_per_second, Instant::now());
-    let deadline = Instant::now() + INIT_TIMEOUT;
+    let deadline = Instant::now() + limits.init_timeout;
     let payload = loop {
         let text =
             match tokio::time::timeout_at(deadline, next_message(&mut stream, limits.max_message_before_ack)).await {
@@ -104,7 +99,7 @@ async fn serve(state: AppState, socket: WebSocket) {
         return;
     }
     // The session ends when the key is revoked.
-    let revoked = revocation(state.auth.clone(), key.clone(), tenant_id);
+    let revoked = revocation(state.auth.clone(), key.clone(), tenant_id, limits.recheck_key_every);
     let session = Session::new(state.clone(), access, key, pings);
     match session.run(&mut sink, &mut stream, revoked).await {
         End::Left => {}
@@ -119,8 +114,8 @@ async fn serve(state: AppState, socket: WebSocket) {
 
 /// Completes when `key` no longer opens `tenant`: checked whenever any key changes (the
 /// authenticator's revision moves, within a second of a change in any process) and every
-/// [`RECHECK_KEY_EVERY`] (for expiry); a store failure keeps the socket open.
-async fn revocation(auth: Authenticator, key: String, tenant: TenantId) {
+/// `recheck_every` (for expiry); a store failure keeps the socket open.
+async fn revocation(auth: Authenticator, key: String, tenant: TenantId, recheck_every: Duration) {
     let mut changes = auth.changes();
     loop {
         tokio::select! {
@@ -128,7 +123,7 @@ async fn revocation(auth: Authenticator, key: String, tenant: TenantId) {
                 // The authenticator is gone: the server is shutting down.
                 return std::future::pending().await;
             },
-            () = tokio::time::sleep(RECHECK_KEY_EVERY) => {}
+            () = tokio::time::sleep(recheck_every) => {}
         }
         match auth.authenticate_key(&key).await {
             Ok(access) if access.tenant.id == tenant => {}

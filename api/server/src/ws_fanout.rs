@@ -17,11 +17,12 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::{Response, Value};
 use futures_util::stream::{BoxStream, StreamExt};
-use ottstats_domain::tenant::TenantId;
 use ottstats_domain::scope::DataVersions;
+use ottstats_domain::tenant::TenantId;
 use ottstats_store::Store;
 use tokio::sync::watch;
 
+use ottstats_graphql::error::Code;
 use ottstats_graphql::{LiveStamp, Stamp, add_code};
 
 /// Starts an operation's execution; given a stamp slot when the execution is shared.
@@ -136,11 +137,12 @@ impl Fanout {
             Ok((payload, request_error)) => Rendered { payload, request_error, codes, stamp },
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode a pushed answer");
-                let errors = r#"[{"message":"internal error","extensions":{"code":"INTERNAL"}}]"#;
+                let code = Code::Internal.as_str();
+                let errors = format!(r#"[{{"message":"internal error","extensions":{{"code":"{code}"}}}}]"#);
                 Rendered {
                     payload: format!(r#"{{"data":null,"errors":{errors}}}"#),
-                    request_error: Some(errors.to_owned()),
-                    codes: vec!["INTERNAL".to_owned()],
+                    request_error: Some(errors),
+                    codes: vec![code.to_owned()],
                     stamp: None,
                 }
             }

@@ -8,49 +8,55 @@ use std::time::Duration;
 
 use ottstats_domain::tenant::TenantId;
 
-/// A `ping` or `connection_init` fits in a few hundred bytes; 16 KiB leaves room for any
-/// init payload a client sends, and keeps what an unauthenticated socket can make the
-/// server hold small.
-pub const MAX_MESSAGE_BEFORE_ACK: usize = 16 * 1024;
-/// The largest message of an acknowledged socket: a `subscribe` with a large query and
-/// its variables. Also the transport's own limit (axum's `max_message_size` and
-/// `max_frame_size`), so a larger frame is refused while it is read, never buffered.
-pub const MAX_MESSAGE: usize = 1024 * 1024;
-/// Operations (subscriptions, and queries or mutations sent over the socket) active at
-/// once on one socket.
-pub const MAX_OPERATIONS_PER_SOCKET: usize = 20;
-/// Operations active at once across every socket of one tenant in this process.
-pub const MAX_OPERATIONS_PER_TENANT: usize = 200;
-/// A push that cannot be written within this long means the client is not reading: the
-/// socket is closed and its operations freed.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pings answered: a burst of this many, then [`PINGS_PER_SECOND`]. A client measuring
-/// latency sends one every few seconds; more are ignored, not answered.
-pub const PING_BURST: u32 = 5;
-pub const PINGS_PER_SECOND: u32 = 2;
-
-/// The bounds one server applies; [`SocketLimits::DEFAULT`] in production, smaller in
-/// tests that must reach them.
-#[derive(Debug, Clone, Copy)]
+/// The bounds one server applies to `/graphql/ws`: the `[websocket]` section of the
+/// settings; [`SocketLimits::DEFAULT`] unless they say otherwise, smaller in tests that
+/// must reach them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SocketLimits {
+    /// The largest message before `connection_ack`. A `ping` or `connection_init` fits in
+    /// a few hundred bytes; 16 KiB leaves room for any init payload a client sends, and
+    /// keeps what an unauthenticated socket can make the server hold small.
+    #[serde(with = "ottstats_domain::units::bytes")]
     pub max_message_before_ack: usize,
+    /// The largest message of an acknowledged socket: a `subscribe` with a large query and
+    /// its variables. Also the transport's own limit (axum's `max_message_size` and
+    /// `max_frame_size`), so a larger frame is refused while it is read, never buffered.
+    #[serde(with = "ottstats_domain::units::bytes")]
     pub max_message: usize,
+    /// Operations (subscriptions, and queries or mutations sent over the socket) active at
+    /// once on one socket.
     pub operations_per_socket: usize,
+    /// Operations active at once across every socket of one tenant in this process.
     pub operations_per_tenant: usize,
+    /// A push that cannot be written within this long means the client is not reading:
+    /// the socket is closed and its operations freed.
+    #[serde(with = "ottstats_domain::units::duration")]
     pub write_timeout: Duration,
+    /// Pings answered: a burst of this many, then `pings_per_second`. A client measuring
+    /// latency sends one every few seconds; more are ignored, not answered.
     pub ping_burst: u32,
     pub pings_per_second: u32,
+    /// How long a client has to send `connection_init`.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub init_timeout: Duration,
+    /// How often an open socket's key is checked again without any key changing (so that
+    /// an expiry closes it).
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub recheck_key_every: Duration,
 }
 
 impl SocketLimits {
     pub const DEFAULT: SocketLimits = SocketLimits {
-        max_message_before_ack: MAX_MESSAGE_BEFORE_ACK,
-        max_message: MAX_MESSAGE,
-        operations_per_socket: MAX_OPERATIONS_PER_SOCKET,
-        operations_per_tenant: MAX_OPERATIONS_PER_TENANT,
-        write_timeout: WRITE_TIMEOUT,
-        ping_burst: PING_BURST,
-        pings_per_second: PINGS_PER_SECOND,
+        max_message_before_ack: 16 * 1024,
+        max_message: 1024 * 1024,
+        operations_per_socket: 20,
+        operations_per_tenant: 200,
+        write_timeout: Duration::from_secs(10),
+        ping_burst: 5,
+        pings_per_second: 2,
+        init_timeout: Duration::from_secs(10),
+        recheck_key_every: Duration::from_secs(30),
     };
 }
 

@@ -26,10 +26,10 @@ use super::answer::{limited_message, rate_limit_json};
 use super::ws_fanout::{Rendered, ShareKey, Start};
 use super::ws_guard::{self, ClientMessage, PONG, PingBudget, Refusal};
 use super::ws_limits::OperationSlot;
-use ottstats_graphql::error::Code;
-use ottstats_graphql::TenantContext;
-use ottstats_graphql::limits::{self, Limits, Measured};
 use crate::rate_limit::Limited;
+use ottstats_graphql::TenantContext;
+use ottstats_graphql::error::{ApiError, Code};
+use ottstats_graphql::limits::{self, Measured};
 
 /// The close code of a socket whose client does not read its pushes. PROTOCOL.md does not
 /// use it; the reference client (graphql-ws) gives the same code the same meaning for
@@ -160,7 +160,7 @@ impl Session {
                     }
                     payload.insert("query".into(), Value::from(found.text));
                 }
-                Err(e) => return Ok(Some(error_frame(&id, &e))),
+                Err(e) => return Ok(Some(error_frame(&id, e.into()))),
             }
         }
         let payload = Value::Object(payload);
@@ -176,7 +176,7 @@ impl Session {
                 "too many operations on this socket: at most {} at once; complete one first",
                 limits.operations_per_socket
             );
-            return Ok(Some(refused(&id, &why)));
+            return Ok(Some(error_frame(&id, ApiError::RateLimited(why).into())));
         }
         let Some(slot) = self.state.operations.acquire(self.access.tenant.id, limits.operations_per_tenant) else {
             self.state.operations.count_refusal();
@@ -184,13 +184,13 @@ impl Session {
                 "too many operations for this tenant: at most {} at once across its sockets",
                 limits.operations_per_tenant
             );
-            return Ok(Some(refused(&id, &why)));
+            return Ok(Some(error_frame(&id, ApiError::RateLimited(why).into())));
         };
         // Charged as an HTTP request is, before it runs: its cost, from the key's bucket.
         // A document over the limits is not charged; its execution refuses it with a code.
         let variables = std::mem::take(&mut request.variables);
         let measure = match request.parsed_query() {
-            Ok(doc) => limits::check(doc, &variables, &Limits::DEFAULT).ok(),
+            Ok(doc) => limits::check(doc, &variables, &self.state.services.limits).ok(),
             Err(_) => None,
         };
         request.variables = variables;
@@ -276,16 +276,10 @@ impl Session {
     }
 }
 
-/// An `error` frame ending operation `id` with `error`, coded as over HTTP.
-fn error_frame(id: &str, error: &ottstats_graphql::error::ApiError) -> String {
-    let error = async_graphql::ErrorExtensions::extend(error);
+/// An `error` frame ending operation `id` with `error` (an [`ApiError`], coded as over
+/// HTTP).
+fn error_frame(id: &str, error: async_graphql::Error) -> String {
     let payload = serde_json::json!([{ "message": error.message, "extensions": error.extensions }]);
-    serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
-}
-
-/// An `error` frame refusing operation `id` with `RATE_LIMITED`.
-fn refused(id: &str, message: &str) -> String {
-    let payload = serde_json::json!([{ "message": message, "extensions": { "code": Code::RateLimited.as_str() } }]);
     serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
 }
 
@@ -293,13 +287,13 @@ fn refused(id: &str, message: &str) -> String {
 /// `RATE_LIMITED`, with `rateLimit` and `retryAfter` (seconds) in its extensions.
 fn rate_limited(id: &str, limited: &Limited) -> String {
     let (message, retry_after) = limited_message(limited);
-    let extensions = serde_json::json!({
-        "code": Code::RateLimited.as_str(),
-        "retryAfter": retry_after,
-        "rateLimit": rate_limit_json(&limited.charge),
-    });
-    let payload = serde_json::json!([{ "message": message, "extensions": extensions }]);
-    serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
+    let mut error = async_graphql::Error::from(ApiError::RateLimited(message));
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("retryAfter", retry_after);
+    if let Ok(rate_limit) = async_graphql::Value::from_json(rate_limit_json(&limited.charge)) {
+        extensions.set("rateLimit", rate_limit);
+    }
+    error_frame(id, error)
 }
 
 /// Whether a request is a subscription of exactly one field, so that one execution can

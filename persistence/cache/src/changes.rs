@@ -6,7 +6,6 @@
 //! away delays an update a little but never makes one wrong.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use ottstats_domain::scope::{ChangeSink, Scope};
@@ -22,11 +21,6 @@ pub const CHANNEL: &str = "ottstats:changes";
 /// Notices a slow subscriber may fall behind by before it is told it lagged (and then
 /// re-reads its version).
 const BACKLOG: usize = 1024;
-/// Wait between attempts to (re)subscribe while Redis is away.
-const RESUBSCRIBE_EVERY: Duration = Duration::from_secs(1);
-/// How often the subscription is probed: a frozen Redis or a half-open connection sends
-/// nothing, so silence alone says nothing.
-const PROBE_EVERY: Duration = Duration::from_secs(10);
 
 /// Something that may have changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +102,6 @@ impl ChangeFeed {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.inner.local.subscribe()
     }
-
 }
 
 impl ChangeSink for ChangeFeed {
@@ -151,6 +144,9 @@ impl std::fmt::Debug for ChangeFeed {
 /// disconnection, and asking for a resync after each since notices may have been missed.
 async fn listen(link: RedisLink, local: broadcast::Sender<Change>, origin: u64, installation: String) {
     let mut connected_before = false;
+    // How often the subscription is probed (`redis.notices_probe_every`), and the wait
+    // between attempts to (re)subscribe while Redis is away (`redis.resubscribe_every`).
+    let (probe_every, resubscribe_every) = link.notice_timings();
     loop {
         match subscribe(&link).await {
             Ok(pubsub) => {
@@ -159,7 +155,7 @@ async fn listen(link: RedisLink, local: broadcast::Sender<Change>, origin: u64, 
                 }
                 connected_before = true;
                 let (mut sink, mut messages) = pubsub.split();
-                let mut probe = tokio::time::interval(PROBE_EVERY);
+                let mut probe = tokio::time::interval(probe_every);
                 probe.tick().await;
                 loop {
                     let message = tokio::select! {
@@ -168,7 +164,7 @@ async fn listen(link: RedisLink, local: broadcast::Sender<Change>, origin: u64, 
                             None => break,
                         },
                         _ = probe.tick() => {
-                            let ping = tokio::time::timeout(crate::redis_link::OP_TIMEOUT * 5, sink.ping::<redis::Value>());
+                            let ping = tokio::time::timeout(link.op_timeout() * 5, sink.ping::<redis::Value>());
                             if !matches!(ping.await, Ok(Ok(_))) {
                                 break;
                             }
@@ -193,7 +189,7 @@ async fn listen(link: RedisLink, local: broadcast::Sender<Change>, origin: u64, 
             }
             Err(e) => tracing::debug!(error = %e, "change notices: cannot subscribe to Redis yet"),
         }
-        tokio::time::sleep(RESUBSCRIBE_EVERY).await;
+        tokio::time::sleep(resubscribe_every).await;
     }
 }
 
@@ -203,7 +199,7 @@ async fn subscribe(link: &RedisLink) -> redis::RedisResult<redis::aio::PubSub> {
         pubsub.subscribe(CHANNEL).await?;
         Ok(pubsub)
     };
-    match tokio::time::timeout(crate::redis_link::OP_TIMEOUT * 5, connect).await {
+    match tokio::time::timeout(link.op_timeout() * 5, connect).await {
         Ok(result) => result,
         Err(_) => Err(redis::RedisError::from((redis::ErrorKind::Io, "timed out subscribing"))),
     }

@@ -23,5 +23,5 @@ pub use changes::{Change, ChangeFeed};
 pub use key::CacheKey;
 pub use reads::CachedReads;
 pub use reads_counters::{CacheCounters, Panel};
-pub use redis_link::RedisLink;
+pub use redis_link::{RedisLink, RedisSettings};
 pub use tiered::{Cached, Claim, Source, TieredCache, Turn};

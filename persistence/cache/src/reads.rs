@@ -32,8 +32,8 @@ use crate::reads_counters::{CacheCounters, Panel};
 use crate::redis_link::RedisLink;
 use crate::tiered::{Cached, Source, TieredCache};
 
-/// How long Redis keeps an answer.
-pub const REDIS_TTL: Duration = Duration::from_secs(3600);
+/// How long Redis keeps an answer unless the settings say otherwise (`cache.statistics_ttl`).
+pub const DEFAULT_REDIS_TTL: Duration = Duration::from_secs(3600);
 /// Redis keys carry the release and the frame (see `sealed`), so that processes of
 /// different releases sharing one Redis never read each other's encodings.
 const REDIS_PREFIX: &str = concat!("ottstats:", env!("CARGO_PKG_VERSION"), ":sealed:panel:");
@@ -75,6 +75,9 @@ macro_rules! weighed_list {
 
 weighed_list!(GenderCounts, 32);
 weighed_list!((Option<u8>, u64), 16);
+
+/// Counts per age at registration (`None`: unknown).
+type AgeCounts = Vec<(Option<u8>, u64)>;
 weighed_list!(GeoCount, 96);
 weighed_list!(SessionInPeriod, 256);
 weighed_list!(BandwidthStats, 32);
@@ -125,7 +128,7 @@ struct OfUser<'a, T: Serialize + ?Sized> {
 struct Tiers {
     genders: TieredCache<Answer<GenderCounts>>,
     timeline: TieredCache<Answer<Vec<GenderCounts>>>,
-    ages: TieredCache<Answer<Vec<(Option<u8>, u64)>>>,
+    ages: TieredCache<Answer<AgeCounts>>,
     geography: TieredCache<Answer<Vec<GeoCount>>>,
     sessions: TieredCache<Answer<Vec<SessionInPeriod>>>,
     bandwidth: TieredCache<Answer<Vec<BandwidthStats>>>,
@@ -152,12 +155,28 @@ impl CachedReads {
         max_bytes: u64,
         redis: Option<RedisLink>,
     ) -> CachedReads {
+        CachedReads::with_redis_ttl(source, installation, secret, max_bytes, redis, DEFAULT_REDIS_TTL)
+    }
+
+    /// [`CachedReads::new`] whose entries Redis keeps for `redis_ttl`.
+    pub fn with_redis_ttl(
+        source: Arc<dyn StatsSource>,
+        installation: &str,
+        secret: &[u8],
+        max_bytes: u64,
+        redis: Option<RedisLink>,
+        redis_ttl: Duration,
+    ) -> CachedReads {
         let share = max_bytes / Panel::ALL.len() as u64;
         let counters = Arc::new(CacheCounters::default());
-        fn tier<V: Cached>(share: u64, redis: Option<(RedisLink, &[u8], Duration)>, rejected: &Arc<AtomicU64>) -> TieredCache<V> {
+        fn tier<V: Cached>(
+            share: u64,
+            redis: Option<(RedisLink, &[u8], Duration)>,
+            rejected: &Arc<AtomicU64>,
+        ) -> TieredCache<V> {
             TieredCache::new(REDIS_PREFIX, share, redis).counting_rejections(rejected.clone())
         }
-        let redis = redis.map(|r| (r, secret, REDIS_TTL));
+        let redis = redis.map(|r| (r, secret, redis_ttl));
         let rejected = |panel: Panel| &counters.rejected[panel.index()];
         let tiers = Tiers {
             genders: tier(share, redis.clone(), rejected(Panel::Genders)),
@@ -199,7 +218,8 @@ impl CachedReads {
             .number(version)
             .part(question)
             .finish();
-        let (answer, source) = tier.get_or_load(tenant, &key, async { load.await.map(|v| Answer(Arc::new(v))) }).await?;
+        let (answer, source) =
+            tier.get_or_load(tenant, &key, async { load.await.map(|v| Answer(Arc::new(v))) }).await?;
         let counter = match source {
             Source::Cache => &self.counters.hits,
             Source::Loaded => &self.counters.misses,

@@ -1,8 +1,8 @@
 //! The connection to Redis shared by the cache and the change notices. Redis is an
-//! accelerator, never a source of truth: every call waits at most [`OP_TIMEOUT`], a
-//! failure opens a breaker so that requests stop waiting on a Redis that is down or
-//! frozen, one probe a second finds out when it is back, and each outage is logged once
-//! when it starts and once when it ends.
+//! accelerator, never a source of truth: every call waits at most
+//! [`RedisSettings::op_timeout`], a failure opens a breaker so that requests stop waiting
+//! on a Redis that is down or frozen, one probe a second finds out when it is back, and
+//! each outage is logged once when it starts and once when it ends.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -11,13 +11,68 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Client, RedisResult};
 
-/// The longest a request waits on Redis before answering from the database.
-pub const OP_TIMEOUT: Duration = Duration::from_millis(200);
-/// How long the breaker stays open after a failure before one call probes Redis again.
-pub const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// Which Redis, and how long it is waited for: the `[redis]` section of the settings.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://HOST:PORT` or `rediss://…`; none (or empty): the cache and the change
+    /// notices stay in process.
+    pub url: Option<String>,
+    /// The longest a request waits on Redis before answering from the database.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub op_timeout: Duration,
+    /// How long the breaker stays open after a failure before one call probes Redis again.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub probe_every: Duration,
+    /// How long a new `rediss://` connection may take, its handshake included.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub tls_connect_timeout: Duration,
+    /// How long start-up waits for Redis to answer before warning that it cannot.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub start_check: Duration,
+    /// How often the change-notice subscription is probed: a frozen Redis or a half-open
+    /// connection sends nothing, so silence alone says nothing.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub notices_probe_every: Duration,
+    /// Wait between attempts to (re)subscribe to change notices while Redis is away.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub resubscribe_every: Duration,
+}
 
-/// How long a new `rediss://` connection may take, its handshake included.
-pub const TLS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            url: None,
+            op_timeout: Duration::from_millis(200),
+            probe_every: Duration::from_secs(1),
+            tls_connect_timeout: Duration::from_secs(2),
+            start_check: Duration::from_secs(2),
+            notices_probe_every: Duration::from_secs(10),
+            resubscribe_every: Duration::from_secs(1),
+        }
+    }
+}
+
+impl RedisSettings {
+    /// The URL to connect to: `None` when unset or blank.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref().filter(|u| !u.trim().is_empty())
+    }
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.url.as_deref().map(redacted))
+            .field("op_timeout", &self.op_timeout)
+            .field("probe_every", &self.probe_every)
+            .field("tls_connect_timeout", &self.tls_connect_timeout)
+            .field("start_check", &self.start_check)
+            .field("notices_probe_every", &self.notices_probe_every)
+            .field("resubscribe_every", &self.resubscribe_every)
+            .finish()
+    }
+}
 
 /// A Redis URL that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +89,12 @@ struct Inner {
     client: Client,
     manager: ConnectionManager,
     health: Mutex<Health>,
+    op_timeout: Duration,
+    probe_every: Duration,
+    /// For the change notices' subscription: how often it is probed, and how soon it is
+    /// made again.
+    pub(crate) notices_probe_every: Duration,
+    pub(crate) resubscribe_every: Duration,
 }
 
 #[derive(Default)]
@@ -45,22 +106,42 @@ struct Health {
 }
 
 impl RedisLink {
-    /// A link to the Redis at `url`. Nothing is connected yet, so a server starts even
-    /// while Redis is down; the first calls connect.
+    /// A link to the Redis at `url`, waited for as [`RedisSettings::default`] says.
+    /// Nothing is connected yet, so a server starts even while Redis is down; the first
+    /// calls connect.
     pub fn open(url: &str) -> Result<RedisLink, RedisUrlError> {
+        RedisLink::with_settings(url, &RedisSettings::default())
+    }
+
+    /// [`RedisLink::open`] with the timeouts of `settings` (its `url` is not read).
+    pub fn with_settings(url: &str, settings: &RedisSettings) -> Result<RedisLink, RedisUrlError> {
         let client = Client::open(url).map_err(RedisUrlError)?;
         // A TLS handshake (`rediss://`) takes two more round trips than TCP alone; a
         // managed Redis in another zone would never finish one in a call's 200 ms.
         let tls = matches!(client.get_connection_info().addr(), redis::ConnectionAddr::TcpTls { .. });
-        let connect_within = if tls { TLS_CONNECT_TIMEOUT } else { OP_TIMEOUT };
+        let connect_within = if tls { settings.tls_connect_timeout } else { settings.op_timeout };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(connect_within))
-            .set_response_timeout(Some(OP_TIMEOUT))
+            .set_response_timeout(Some(settings.op_timeout))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(PROBE_EVERY);
+            .set_max_delay(settings.probe_every);
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(RedisUrlError)?;
-        Ok(RedisLink { inner: Arc::new(Inner { client, manager, health: Mutex::new(Health::default()) }) })
+        let inner = Inner {
+            client,
+            manager,
+            health: Mutex::new(Health::default()),
+            op_timeout: settings.op_timeout,
+            probe_every: settings.probe_every,
+            notices_probe_every: settings.notices_probe_every,
+            resubscribe_every: settings.resubscribe_every,
+        };
+        Ok(RedisLink { inner: Arc::new(inner) })
+    }
+
+    /// The longest one call waits (see [`RedisSettings::op_timeout`]).
+    pub fn op_timeout(&self) -> Duration {
+        self.inner.op_timeout
     }
 
     /// Connects and sends a PING on a connection of its own, waiting at most `wait`:
@@ -82,6 +163,12 @@ impl RedisLink {
     /// The client, for connections of their own (pub/sub).
     pub(crate) fn client(&self) -> &Client {
         &self.inner.client
+    }
+
+    /// How often the change notices' subscription is probed, and how soon it is made
+    /// again after it failed.
+    pub(crate) fn notice_timings(&self) -> (Duration, Duration) {
+        (self.inner.notices_probe_every, self.inner.resubscribe_every)
     }
 
     /// Whether the last call succeeded.
@@ -139,7 +226,8 @@ impl RedisLink {
         if !self.may_call() {
             return None;
         }
-        match tokio::time::timeout(OP_TIMEOUT, op).await {
+        let timeout = self.inner.op_timeout;
+        match tokio::time::timeout(timeout, op).await {
             Ok(Ok(value)) => {
                 self.succeeded();
                 Some(value)
@@ -149,7 +237,7 @@ impl RedisLink {
                 None
             }
             Err(_) => {
-                self.failed(&format_args!("no answer within {} ms", OP_TIMEOUT.as_millis()));
+                self.failed(&format_args!("no answer within {} ms", timeout.as_millis()));
                 None
             }
         }
@@ -164,7 +252,7 @@ impl RedisLink {
         match health.next_probe {
             None => true,
             Some(at) if Instant::now() >= at => {
-                health.next_probe = Some(Instant::now() + PROBE_EVERY);
+                health.next_probe = Some(Instant::now() + self.inner.probe_every);
                 true
             }
             Some(_) => false,
@@ -177,7 +265,7 @@ impl RedisLink {
             tracing::warn!(%reason, "Redis is unavailable: answering from the database until it returns");
             health.down_since = Some(Instant::now());
         }
-        health.next_probe = Some(Instant::now() + PROBE_EVERY);
+        health.next_probe = Some(Instant::now() + self.inner.probe_every);
     }
 
     fn succeeded(&self) {

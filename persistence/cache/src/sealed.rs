@@ -160,7 +160,8 @@ mod tests {
     const KEY: &str = "ottstats:test:response:abc";
 
     fn sealer(hex: &str) -> Sealer {
-        let bytes: Vec<u8> = (0..hex.len() / 2).filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect();
+        let bytes: Vec<u8> =
+            (0..hex.len() / 2).filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect();
         Sealer::new(&bytes)
     }
 

@@ -108,7 +108,7 @@ pub struct Turn<V: Cached> {
 impl<V: Cached> Turn<V> {
     /// Stores `value` (in process, and in Redis without holding up the caller) and hands
     /// it to the waiters.
-    pub async fn fulfil(self, value: V) {
+    pub async fn fulfil(self: Box<Self>, value: V) {
         self.cache.insert(self.tenant, self.key.clone(), value.clone()).await;
         // Stored first, so that no caller arriving now loads it again.
         self.done.send_replace(Some(Some(value)));
@@ -129,7 +129,7 @@ pub enum Claim<V: Cached> {
     /// The value, held already or loaded meanwhile by another caller.
     Found(V),
     /// This caller loads the value, and hands it over with [`Turn::fulfil`].
-    Load(Turn<V>),
+    Load(Box<Turn<V>>),
     /// Another caller's load failed or was abandoned: load without sharing.
     Alone,
 }
@@ -181,9 +181,14 @@ impl<V: Cached> TieredCache<V> {
     pub async fn insert(&self, tenant: TenantId, key: CacheKey, value: V) {
         if let Some(shared) = &self.shared {
             match value.encode() {
-                Some(bytes) => {
-                    sealed::share(shared.redis.clone(), &shared.sealer, tenant, self.redis_key(&key), &bytes, shared.ttl)
-                }
+                Some(bytes) => sealed::share(
+                    shared.redis.clone(),
+                    &shared.sealer,
+                    tenant,
+                    self.redis_key(&key),
+                    &bytes,
+                    shared.ttl,
+                ),
                 None => tracing::error!("cannot encode a cache entry"),
             }
         }
@@ -203,7 +208,7 @@ impl<V: Cached> TieredCache<V> {
                 None => {
                     let (done, waiters) = watch::channel(None);
                     loading.insert(key.clone(), waiters);
-                    Ok(Turn { cache: self.clone(), tenant, key: key.clone(), done })
+                    Ok(Box::new(Turn { cache: self.clone(), tenant, key: key.clone(), done }))
                 }
             }
         };
@@ -242,5 +247,78 @@ impl<V: Cached> TieredCache<V> {
 
     fn redis_key(&self, key: &CacheKey) -> String {
         format!("{}{}", self.prefix, key.hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    const T: TenantId = TenantId(1);
+
+    fn key(n: i64) -> CacheKey {
+        CacheKey::builder("test").number(n).finish()
+    }
+
+    fn cache() -> TieredCache<Bytes> {
+        TieredCache::new("test:", 1 << 20, None)
+    }
+
+    #[tokio::test]
+    async fn a_value_is_loaded_once_then_served() {
+        let cache = cache();
+        let load = || async { Ok::<_, ()>(Bytes::from_static(b"v")) };
+        assert_eq!(cache.get_or_load(T, &key(1), load()).await, Ok((Bytes::from_static(b"v"), Source::Loaded)));
+        assert_eq!(cache.get_or_load(T, &key(1), load()).await, Ok((Bytes::from_static(b"v"), Source::Cache)));
+        assert_eq!(cache.get(T, &key(2)).await, None);
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_wait_for_one_load() {
+        let cache = cache();
+        let loads = AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<_, ()>(Bytes::from_static(b"v"))
+        };
+        let one = key(1);
+        let all = futures_util::future::join_all((0..20).map(|_| cache.get_or_load(T, &one, load()))).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert_eq!(all.iter().filter(|r| matches!(r, Ok((_, Source::Loaded)))).count(), 1);
+        assert!(all.iter().all(|r| r.as_ref().is_ok_and(|(v, _)| v == "v")));
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_load_the_waiters_load_for_themselves() {
+        let cache = cache();
+        let loads = AtomicUsize::new(0);
+        let load = |fail: bool| {
+            let loads = &loads;
+            async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if fail { Err("down") } else { Ok(Bytes::from_static(b"v")) }
+            }
+        };
+        let one = key(1);
+        let (first, second) = tokio::join!(cache.get_or_load(T, &one, load(true)), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            cache.get_or_load(T, &one, load(false)).await
+        });
+        assert_eq!(first, Err("down"));
+        assert_eq!(second, Ok((Bytes::from_static(b"v"), Source::Loaded)));
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        // An abandoned turn releases its waiters too.
+        let Claim::Load(turn) = cache.claim(T, &key(3)).await else { panic!("nobody held key 3") };
+        let waiter = tokio::spawn({
+            let cache = cache.clone();
+            async move { matches!(cache.claim(T, &key(3)).await, Claim::Alone) }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(turn);
+        assert!(waiter.await.unwrap_or(false));
     }
 }

@@ -151,16 +151,11 @@ impl ActivityStats for Store {
         }
         Ok(out)
     }
-
 }
 
 #[async_trait::async_trait]
 impl ActivityReads for Store {
-    async fn events_page(
-        &self,
-        q: &EventQuery<'_>,
-        request: &PageRequest,
-    ) -> Result<Page<PlayerEvent>, RepoError> {
+    async fn events_page(&self, q: &EventQuery<'_>, request: &PageRequest) -> Result<Page<PlayerEvent>, RepoError> {
         use player_event::Column as E;
         let order = Order { instant: E::OccurredAt, id: E::Id, descending: false };
         let (rows, beyond) = read_page(&self.db, events_of(q), order, request).await?;
@@ -172,11 +167,7 @@ impl ActivityReads for Store {
         events_of(q).count(&self.db).await.map_err(db_err)
     }
 
-    async fn logins_page(
-        &self,
-        q: &LoginQuery<'_>,
-        request: &PageRequest,
-    ) -> Result<Page<Login>, RepoError> {
+    async fn logins_page(&self, q: &LoginQuery<'_>, request: &PageRequest) -> Result<Page<Login>, RepoError> {
         use login_entity::Column as L;
         let order = Order { instant: L::OccurredAt, id: L::Id, descending: true };
         let (rows, beyond) = read_page(&self.db, logins_of(q), order, request).await?;

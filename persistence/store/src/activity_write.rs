@@ -341,6 +341,22 @@ impl Store {
     }
 }
 
+/// Each write is retried when concurrent writers conflicted (see `retry`).
+#[async_trait::async_trait]
+impl ActivityWrites for Store {
+    async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError> {
+        crate::retry::retrying("recordEvents", || self.write_events(tenant, events)).await
+    }
+
+    async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
+        crate::retry::retrying("recordLogins", || self.write_logins(tenant, logins)).await
+    }
+
+    async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError> {
+        crate::retry::retrying("upsertContents", || self.write_contents(tenant, contents)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,21 +374,5 @@ mod tests {
         // SHA-256("abc") starts ba7816bf8f01cfea.
         assert_eq!(lock_key("abc"), i64::from_be_bytes([0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea]));
         assert_ne!(lock_key("1\u{0}u\u{0}s"), lock_key("2\u{0}u\u{0}s"));
-    }
-}
-
-/// Each write is retried when concurrent writers conflicted (see `retry`).
-#[async_trait::async_trait]
-impl ActivityWrites for Store {
-    async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError> {
-        crate::retry::retrying("recordEvents", || self.write_events(tenant, events)).await
-    }
-
-    async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
-        crate::retry::retrying("recordLogins", || self.write_logins(tenant, logins)).await
-    }
-
-    async fn upsert_contents(&self, tenant: TenantId, contents: &[Content]) -> Result<RecordOutcome, RepoError> {
-        crate::retry::retrying("upsertContents", || self.write_contents(tenant, contents)).await
     }
 }

@@ -30,7 +30,7 @@ mod user_repo;
 mod version_reads;
 mod versions;
 
-pub use connect::{Backend, connect, default_database_url};
+pub use connect::{Backend, DatabaseSettings, connect, connect_with, default_database_url};
 pub use secret::InstallationSecret;
 pub use store::Store;
 

@@ -12,16 +12,16 @@ use tokio::sync::Mutex;
 
 use crate::error::db_err;
 
-const TIMEOUT: Duration = Duration::from_millis(500);
-
 pub struct Prober {
     url: Arc<str>,
     db: Mutex<Option<DatabaseConnection>>,
+    /// How long connecting may take (`database.probe_connect_timeout`).
+    timeout: Duration,
 }
 
 impl Prober {
-    pub fn new(url: Arc<str>) -> Prober {
-        Prober { url, db: Mutex::new(None) }
+    pub fn new(url: Arc<str>, timeout: Duration) -> Prober {
+        Prober { url, db: Mutex::new(None), timeout }
     }
 
     async fn run(&self, statement: &str) -> Result<(), RepoError> {
@@ -30,8 +30,8 @@ impl Prober {
             let mut opts = ConnectOptions::new(self.url.to_string());
             opts.max_connections(1)
                 .min_connections(0)
-                .connect_timeout(TIMEOUT)
-                .acquire_timeout(TIMEOUT)
+                .connect_timeout(self.timeout)
+                .acquire_timeout(self.timeout)
                 .sqlx_logging(false);
             *db = Some(Database::connect(opts).await.map_err(db_err)?);
         }

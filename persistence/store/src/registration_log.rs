@@ -11,8 +11,8 @@ use ottstats_domain::RepoError;
 use ottstats_domain::registration_log::{
     ChangesSince, RegistrationChange, RegistrationFacts, RegistrationLog, RegistrationRef, RegistrationSnapshot,
 };
-use ottstats_domain::scope::Scope;
 use ottstats_domain::scope::DataVersions;
+use ottstats_domain::scope::Scope;
 use ottstats_domain::tenant::TenantId;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
@@ -20,8 +20,6 @@ use crate::error::{corrupt, db_err};
 use crate::sql::Sql;
 use crate::store::Store;
 
-/// How long change records are kept. An index that has not caught up for longer reloads.
-pub const RETENTION: Duration = Duration::from_secs(3600);
 /// Pruning runs in one write out of this many versions.
 const PRUNE_EVERY: i64 = 64;
 /// Records per INSERT statement (12 columns: well under either engine's limit on
@@ -50,12 +48,14 @@ pub(crate) async fn lock_version(txn: &DatabaseTransaction, tenant: TenantId, sc
 }
 
 /// Writes the records of `version` (the one this transaction's bump produces), and now
-/// and then prunes the tenant's records older than [`RETENTION`].
+/// and then prunes the tenant's records older than `retention` (the
+/// `database.change_retention` setting: an index that has not caught up for longer reloads).
 pub(crate) async fn record(
     txn: &DatabaseTransaction,
     tenant: TenantId,
     version: i64,
     changes: &[(bool, RegistrationFacts)],
+    retention: Duration,
 ) -> Result<(), RepoError> {
     let backend = txn.get_database_backend();
     let now = Utc::now().timestamp_millis();
@@ -96,7 +96,7 @@ pub(crate) async fn record(
         txn.execute_raw(sql.statement(backend)).await.map_err(db_err)?;
     }
     if version % PRUNE_EVERY == 0 {
-        let cutoff = now - i64::try_from(RETENTION.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = now - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         // Always a prefix of the versions, whatever the writers' clocks said, so what is
         // kept has no holes.
         let mut sql = Sql::new("DELETE FROM registration_changes WHERE tenant_id = ");

@@ -3,7 +3,8 @@
 //! The process runs at most `slots` statistics queries at once (fewer than the pool holds,
 //! so that writes and key lookups always find a connection). One tenant may hold at most
 //! half of them, so that another tenant's query always finds a turn within one query's
-//! time, and may have at most [`QUEUE_PER_TENANT`] more waiting: past that its query is
+//! time, and may have at most `queue` more waiting (64 by default, the
+//! `database.sql_queue_per_tenant` setting): past that its query is
 //! refused with [`RepoError::Crowded`] at once, instead of waiting for a turn that would
 //! come after its timeout.
 
@@ -13,9 +14,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ottstats_domain::RepoError;
 use ottstats_domain::tenant::TenantId;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-/// Statistics queries one tenant may have waiting for a turn.
-pub const QUEUE_PER_TENANT: usize = 64;
 
 /// The turns of one process.
 #[derive(Debug)]
@@ -43,9 +41,17 @@ pub struct SqlTurn {
 }
 
 impl SqlTurns {
-    /// `slots` turns in all, half of them (at least one) for any one tenant.
+    /// `slots` turns in all, half of them (at least one) for any one tenant, and as many
+    /// waiting per tenant as the settings say by default.
+    #[cfg(test)]
     pub fn new(slots: usize) -> SqlTurns {
-        Self::with_shares(slots, (slots / 2).max(1), QUEUE_PER_TENANT)
+        Self::with_queue(slots, crate::connect::DatabaseSettings::default().sql_queue_per_tenant)
+    }
+
+    /// `slots` turns in all, half of them (at least one) for any one tenant, which may
+    /// have at most `queue` more waiting.
+    pub fn with_queue(slots: usize, queue: usize) -> SqlTurns {
+        Self::with_shares(slots, (slots / 2).max(1), queue)
     }
 
     fn with_shares(slots: usize, per_tenant: usize, queue: usize) -> SqlTurns {

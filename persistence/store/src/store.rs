@@ -8,7 +8,7 @@ use ottstats_domain::tenant::TenantId;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::connect::{Backend, connect, migrate};
+use crate::connect::{Backend, DatabaseSettings, connect_with, migrate};
 use crate::error::db_err;
 use crate::secret::InstallationSecret;
 use crate::sql::Sql;
@@ -32,22 +32,45 @@ pub struct Store {
     pub(crate) sql_turns: Arc<crate::sql_turns::SqlTurns>,
     /// Where the database is, for the health prober's connection of its own.
     url: Arc<str>,
+    /// How long registration change records are kept.
+    pub(crate) change_retention: std::time::Duration,
+    /// How long the health prober's connection may take to open.
+    probe_connect_timeout: std::time::Duration,
 }
 
 impl Store {
     /// Connects to `url` and applies pending migrations.
     pub async fn open(url: &str) -> Result<Store, RepoError> {
-        let db = connect(url).await?;
+        Store::open_with(&DatabaseSettings::at(url)).await
+    }
+
+    /// Connects to `settings.url` with its pool and timeouts, and applies pending migrations.
+    pub async fn open_with(settings: &DatabaseSettings) -> Result<Store, RepoError> {
+        let db = connect_with(settings).await?;
         migrate(&db).await?;
         let (installation, secret) = installation(&db).await?;
         let backend = Backend::of(&db);
         let version_reads = VersionReads::new(db.clone());
         let write_turn = Arc::new(Mutex::new(()));
-        let sql_turns = Arc::new(crate::sql_turns::SqlTurns::new(crate::connect::sql_render_slots(backend)));
+        let slots = settings.sql_render_slots(backend);
+        let sql_turns = Arc::new(crate::sql_turns::SqlTurns::with_queue(slots, settings.sql_queue_per_tenant));
         // Nobody listens until the server attaches its change feed.
         let changes = Arc::new(NoNotices);
-        let url = url.into();
-        Ok(Store { db, backend, write_turn, changes, installation, secret, version_reads, sql_turns, url })
+        let url = settings.url.as_str().into();
+        let (change_retention, probe_connect_timeout) = (settings.change_retention, settings.probe_connect_timeout);
+        Ok(Store {
+            db,
+            backend,
+            write_turn,
+            changes,
+            installation,
+            secret,
+            version_reads,
+            sql_turns,
+            url,
+            change_retention,
+            probe_connect_timeout,
+        })
     }
 
     /// What health probes ask: on PostgreSQL a connection of its own, so that a busy pool
@@ -55,7 +78,7 @@ impl Store {
     /// on SQLite (a local file that does not go away) the pool itself.
     pub fn prober(&self) -> Arc<dyn HealthCheck> {
         match self.backend {
-            Backend::Postgres => Arc::new(crate::prober::Prober::new(self.url.clone())),
+            Backend::Postgres => Arc::new(crate::prober::Prober::new(self.url.clone(), self.probe_connect_timeout)),
             Backend::Sqlite => Arc::new(self.clone()),
         }
     }

@@ -157,7 +157,7 @@ impl Store {
         let mut scopes: Vec<Scope> = changed.iter().map(|id| Scope::User((*id).to_owned())).collect();
         if !moves.is_empty() {
             // The bump below produces `version + 1`: the turn taken above keeps it ours.
-            crate::registration_log::record(&txn, tenant, version + 1, &moves).await?;
+            crate::registration_log::record(&txn, tenant, version + 1, &moves, self.change_retention).await?;
             scopes.push(Scope::Registrations);
         }
         self.commit_changes(txn, tenant, scopes).await?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ErrorExtensions, ServerResult, Variables};
+use async_graphql::{ServerResult, Variables};
 
 use super::{Limits, Measure, check};
 use crate::error::ApiError;
@@ -39,7 +39,7 @@ impl Extension for BoundedCostExtension {
         if ctx.data_opt::<Measured>().is_none() {
             check(&doc, variables, &self.0).map_err(|e| {
                 // Not tied to a place in the document: no `locations`.
-                let error = ApiError::Limit(e).extend();
+                let error = async_graphql::Error::from(ApiError::Limit(e));
                 let mut refused = async_graphql::ServerError::new(error.message, None);
                 refused.extensions = error.extensions;
                 refused

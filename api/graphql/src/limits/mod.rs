@@ -18,8 +18,10 @@ pub use extension::{BoundedCost, Measured};
 pub use object::LimitsObject;
 pub use size::Size;
 
-/// The limits every request is held to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The limits every request is held to: the `[limits]` section of the settings, which
+/// clients read in `limits { … }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Fields once fragments are expanded.
     pub max_fields: u64,
@@ -33,9 +35,17 @@ pub struct Limits {
     /// What an answer may hold, in [`cost`] units (about one per value in the answer).
     pub max_cost: u64,
     /// Bytes of an answer; a larger one is refused instead of sent.
+    #[serde(with = "ottstats_domain::units::bytes")]
     pub max_answer_bytes: usize,
     /// All the work of one request.
+    #[serde(with = "ottstats_domain::units::duration")]
     pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
 }
 
 impl Limits {

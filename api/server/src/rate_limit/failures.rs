@@ -12,10 +12,6 @@ use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use moka::sync::Cache;
 
-/// Failures an address may have in a burst, then per second.
-const BURST: u32 = 100;
-const PER_SECOND: u32 = 10;
-
 #[derive(Clone)]
 pub struct AuthFailures(Arc<Inner>);
 
@@ -27,14 +23,20 @@ struct Inner {
 
 impl Default for AuthFailures {
     fn default() -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(PER_SECOND).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN));
-        let blocked = Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build();
-        AuthFailures(Arc::new(Inner { budget: RateLimiter::hashmap(quota), blocked }))
+        AuthFailures::new(&super::RateLimitSettings::default())
     }
 }
 
 impl AuthFailures {
+    /// Failures an address may have: `settings.auth_failure_burst`, then
+    /// `settings.auth_failures_per_second`.
+    pub fn new(settings: &super::RateLimitSettings) -> AuthFailures {
+        let quota = Quota::per_second(NonZeroU32::new(settings.auth_failures_per_second).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(settings.auth_failure_burst).unwrap_or(NonZeroU32::MIN));
+        let blocked = Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build();
+        AuthFailures(Arc::new(Inner { budget: RateLimiter::hashmap(quota), blocked }))
+    }
+
     /// How long `ip` must wait before its keys are looked at again; `None` when they may be.
     pub fn blocked_for(&self, ip: IpAddr) -> Option<Duration> {
         let until = self.0.blocked.get(&ip)?;
@@ -62,7 +64,7 @@ mod tests {
     fn an_address_is_blocked_after_its_burst_of_failures_and_others_are_not() {
         let failures = AuthFailures::default();
         let (bad, good): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        for _ in 0..BURST {
+        for _ in 0..super::super::RateLimitSettings::default().auth_failure_burst {
             failures.failed(bad);
         }
         assert_eq!(failures.blocked_for(bad), None, "the burst itself is allowed");

@@ -17,17 +17,41 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter as Gcra};
 use moka::sync::Cache;
+use ottstats_cache::RedisLink;
 use ottstats_domain::access::KeyId;
 use ottstats_domain::tenant::{Tenant, TenantId};
-use ottstats_cache::RedisLink;
 
 pub use failures::AuthFailures;
 
-/// Points a key may spend a minute unless its tenant has a limit of its own: five
-/// answers of the largest cost allowed, or some hundreds of dashboard loads.
+/// Points a key may spend a minute unless its tenant has a limit of its own (or the
+/// settings another default): five answers of the largest cost allowed, or some hundreds
+/// of dashboard loads.
 pub const DEFAULT_PER_MINUTE: u32 = 1_000_000;
-/// The time a whole bucket takes to refill.
+/// The time a whole bucket takes to refill: limits are points a minute.
 pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// The defaults of the rate limits: the `[rate_limit]` section of the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Points each key may spend a minute unless its tenant has a limit of its own
+    /// (`ottstats tenant set-rate-limit`).
+    pub default_per_minute: u32,
+    /// Failed authentications a client address may have in a burst, then
+    /// `auth_failures_per_second`; past that it is refused before any lookup.
+    pub auth_failure_burst: u32,
+    pub auth_failures_per_second: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            default_per_minute: DEFAULT_PER_MINUTE,
+            auth_failure_burst: 100,
+            auth_failures_per_second: 10,
+        }
+    }
+}
 
 /// What a request was charged: `extensions.rateLimit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,23 +86,30 @@ pub struct RateLimiter {
     /// Names this database in Redis keys, so that installations sharing a Redis never
     /// share buckets.
     installation: Arc<str>,
+    /// The limit of keys whose tenant has none of its own.
+    default_per_minute: u32,
 }
 
 impl RateLimiter {
     pub fn new(redis: Option<RedisLink>, installation: &str) -> RateLimiter {
+        RateLimiter::with_default(redis, installation, DEFAULT_PER_MINUTE)
+    }
+
+    /// [`RateLimiter::new`] whose keys without a limit of their tenant's have `per_minute`.
+    pub fn with_default(redis: Option<RedisLink>, installation: &str, per_minute: u32) -> RateLimiter {
         // An idle key's bucket is full after a window: forgetting it then loses nothing.
         let local = Cache::builder().max_capacity(100_000).time_to_idle(WINDOW).build();
-        RateLimiter { local, redis, installation: installation.into() }
+        RateLimiter { local, redis, installation: installation.into(), default_per_minute: per_minute }
     }
 
     /// The limit of a tenant's keys, points a minute.
-    pub fn limit_of(tenant: &Tenant) -> u32 {
-        tenant.rate_limit.unwrap_or(DEFAULT_PER_MINUTE).max(1)
+    pub fn limit_of(&self, tenant: &Tenant) -> u32 {
+        tenant.rate_limit.unwrap_or(self.default_per_minute).max(1)
     }
 
     /// Takes `cost` points from the key's bucket.
     pub async fn charge(&self, tenant: &Tenant, key: &KeyId, cost: u64) -> Result<Charge, Limited> {
-        let limit = Self::limit_of(tenant);
+        let limit = self.limit_of(tenant);
         let cost = cost.max(1);
         if cost > u64::from(limit) {
             let charge = Charge { limit: limit.into(), cost, remaining: 0, reset_at: Utc::now() };
@@ -182,6 +213,7 @@ mod tests {
         let limiter = RateLimiter::new(None, "test");
         let refused = limiter.charge(&tenant(Some(10)), &KeyId::of_hash("cccccccccccccccc"), 11).await.unwrap_err();
         assert_eq!(refused.retry_after, None);
-        assert_eq!(RateLimiter::limit_of(&tenant(None)), DEFAULT_PER_MINUTE);
+        assert_eq!(limiter.limit_of(&tenant(None)), DEFAULT_PER_MINUTE);
+        assert_eq!(RateLimiter::with_default(None, "test", 7).limit_of(&tenant(None)), 7);
     }
 }
