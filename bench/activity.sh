@@ -29,7 +29,7 @@ TO=2026-10-31
 log() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk not found: apt-get update && apt-get install -y wrk"
-[[ -x "$BIN" ]] || cargo build --release -p ottstats-api
+[[ -x "$BIN" ]] || cargo build --release -p ottstats
 mkdir -p "$OUT"
 export OTTSTATS_DATABASE_URL="$PGURL/$DB_NAME" RUST_LOG=${RUST_LOG:-warn}
 

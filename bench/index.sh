@@ -51,7 +51,7 @@ case "$BACKEND" in
     *) echo "BACKEND must be postgres or sqlite" >&2; exit 2 ;;
 esac
 if [[ ! -x "$BIN" || ! -x "$LOADGEN" ]]; then
-    cargo build --release -p ottstats-api -p ottstats-loadgen
+    cargo build --release -p ottstats -p ottstats-loadgen
 fi
 
 SUMMARY="$OUT/index-$DB-$BACKEND-$(date +%Y%m%d-%H%M%S).txt"

@@ -97,8 +97,8 @@ fi
 # --------------------------------------------------------------------- build
 if [[ ! -x "$BIN" ]]; then
     if [[ "$DEFAULT_BIN" == 1 ]]; then
-        log "building the release binary (cargo build --release -p ottstats-api)"
-        cargo build --release -p ottstats-api
+        log "building the release binary (cargo build --release -p ottstats)"
+        cargo build --release -p ottstats
         [[ -x "$BIN" ]] || die "build finished but $BIN is missing"
     else
         die "BIN=$BIN is not an executable"

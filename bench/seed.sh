@@ -63,8 +63,8 @@ step() { TIMINGS+=("$(printf '%-10s %8s s' "$1" "$(secs $(( $(now_ms) - $2 )))")
 if [[ -z "${BIN:-}" ]]; then
     BIN=/work/target-helper/release/ottstats
     if [[ ! -x "$BIN" ]]; then
-        log "building the release binary (cargo build --release -p ottstats-api --target-dir /work/target-helper)"
-        cargo build --release -p ottstats-api --target-dir /work/target-helper
+        log "building the release binary (cargo build --release -p ottstats --target-dir /work/target-helper)"
+        cargo build --release -p ottstats --target-dir /work/target-helper
     fi
 fi
 [[ -x "$BIN" ]] || die "BIN=$BIN is not an executable"

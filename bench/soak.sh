@@ -35,7 +35,7 @@ log() { printf '\n==> %s\n' "$*"; }
 seconds() { case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac; }
 rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status"; }
 hwm_mb() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status"; }
-[[ -x "$BIN" ]] || cargo build --release --locked -p ottstats-api
+[[ -x "$BIN" ]] || cargo build --release --locked -p ottstats
 [[ -x "$LOADGEN" ]] || cargo build --release --locked -p ottstats-loadgen
 
 log "database $DB and Redis db ${REDIS##*/}"

@@ -27,7 +27,7 @@ FROM=$(date -u -d '30 days ago' +%F)
 TO=$(date -u -d tomorrow +%F)
 
 log() { printf '\n==> %s\n' "$*"; }
-[[ -x "$BIN" ]] || cargo build --release -p ottstats-api
+[[ -x "$BIN" ]] || cargo build --release -p ottstats
 [[ -x "$LOADGEN" ]] || cargo build --release -p ottstats-loadgen
 mkdir -p "$OUT"
 export OTTSTATS_DATABASE_URL="$PGURL/$DB_NAME" RUST_LOG=${RUST_LOG:-warn}

@@ -1,7 +1,7 @@
 //! What completing answers costs (`graphql/null_propagation.rs`): the same query executed
 //! with and without the extension, beside encoding the answer (which every answer pays),
 //! on a year of hourly buckets split by gender (44,000 objects). It prints; run it with
-//!   cargo run --release -p ottstats-api --example completion_cost
+//!   cargo run --release -p ottstats-graphql --example completion_cost
 
 use std::sync::Arc;
 use std::time::Instant;
