@@ -168,8 +168,10 @@ impl Watch {
         T: Send + 'static,
     {
         futures_util::stream::unfold((self, answer), |(mut watch, answer)| async move {
-            watch.next_change().await?;
-            let reads = Arc::new(ReadSet::versioned(watch.versions.clone(), watch.tenant()));
+            // The versions just compared are read after the last push and before this one:
+            // the push starts from them instead of reading them again.
+            let known = watch.next_change().await?;
+            let reads = Arc::new(ReadSet::versioned(watch.versions.clone(), watch.tenant(), known));
             if let Some(stamp) = &watch.stamp {
                 stamp.set(watch.tenant(), reads.clone());
             }
@@ -183,9 +185,10 @@ impl Watch {
     /// Waits until a version the last push saw has moved on (at once for the first push),
     /// no sooner than [`LiveSettings::min_interval`] after the last push. `None` when the feed is gone
     /// (the server is shutting down).
-    async fn next_change(&mut self) -> Option<()> {
+    /// The versions it read on the way, by scope (none before the first push).
+    async fn next_change(&mut self) -> Option<Vec<(Scope, i64)>> {
         loop {
-            let Some(last) = self.last.clone() else { return Some(()) };
+            let Some(last) = self.last.clone() else { return Some(Vec::new()) };
             if let Some(at) = self.pushed_at {
                 self.woken(&last).await?;
                 tokio::time::sleep_until(at + self.settings.min_interval).await;
@@ -193,10 +196,10 @@ impl Watch {
                 self.drain();
             }
             // A version the last push could not read: it failed, so look again now.
-            let Some(seen) = last.versions_seen() else { return Some(()) };
+            let Some(seen) = last.versions_seen() else { return Some(Vec::new()) };
             let (scopes, versions): (Vec<Scope>, Vec<i64>) = seen.into_iter().unzip();
             match self.versions.versions(self.tenant(), &scopes).await {
-                Ok(now) if now != versions => return Some(()),
+                Ok(now) if now != versions => return Some(scopes.into_iter().zip(now).collect()),
                 Ok(_) => {}
                 // The database is away: wait, then look again.
                 Err(e) => {

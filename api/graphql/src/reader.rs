@@ -45,9 +45,11 @@ struct VersionsSeen {
 }
 
 impl ReadSet {
-    /// A read set that also notes the version of each scope before its first read.
-    pub fn versioned(source: Arc<dyn DataVersions>, tenant: TenantId) -> ReadSet {
-        let versions = Some(VersionsSeen { source, tenant, seen: Mutex::default() });
+    /// A read set that also notes the version of each scope before its first read,
+    /// starting from `known` versions (read before this read set's first read).
+    pub fn versioned(source: Arc<dyn DataVersions>, tenant: TenantId, known: Vec<(Scope, i64)>) -> ReadSet {
+        let seen = known.into_iter().map(|(scope, v)| (scope, Arc::new(OnceCell::new_with(Some(Ok(v)))))).collect();
+        let versions = Some(VersionsSeen { source, tenant, seen: Mutex::new(seen) });
         ReadSet { versions, ..ReadSet::default() }
     }
 
@@ -65,7 +67,13 @@ impl ReadSet {
     pub fn versions_seen(&self) -> Option<Vec<(Scope, i64)>> {
         let versions = self.versions.as_ref()?;
         let seen = lock(&versions.seen);
-        seen.iter().map(|(scope, cell)| Some((scope.clone(), cell.get()?.as_ref().ok().copied()?))).collect()
+        // Only the scopes read: a version known beforehand of a scope this push did not
+        // read is not something it depends on.
+        let read = self.lock();
+        seen.iter()
+            .filter(|(scope, _)| read.contains(*scope))
+            .map(|(scope, cell)| Some((scope.clone(), cell.get()?.as_ref().ok().copied()?)))
+            .collect()
     }
 
     /// The scopes read so far.
