@@ -116,9 +116,14 @@ impl Authenticator {
                 let revision = *self.0.revision.borrow();
                 match self.0.keys.find_key(key).await? {
                     Some(found) => {
-                        // A grant read before the revision moved may be stale: not kept.
+                        // A grant read before the revision moved may be stale: not kept. The
+                        // second look closes the gap between the first and the insert, since
+                        // the poll publishes a new revision before it forgets every grant.
                         if *self.0.revision.borrow() == revision {
                             self.0.known.insert(hash, found.clone()).await;
+                            if *self.0.revision.borrow() != revision {
+                                self.0.known.invalidate(&hash).await;
+                            }
                         }
                         found
                     }
@@ -142,7 +147,13 @@ impl Authenticator {
     /// address refused for its wrong keys is still served for such keys (many clients
     /// share an address behind a carrier's NAT); no other key of it costs a lookup.
     pub fn proven(&self, headers: &HeaderMap) -> bool {
-        bearer(headers).is_some_and(|key| self.0.proven.contains_key(&<[u8; 32]>::from(Sha256::digest(key.as_bytes()))))
+        bearer(headers).is_some_and(|key| self.proven_key(key))
+    }
+
+    /// [`Authenticator::proven`] for a key however it came (the collector also takes it
+    /// in its query string).
+    pub fn proven_key(&self, key: &str) -> bool {
+        self.0.proven.contains_key(&<[u8; 32]>::from(Sha256::digest(key.as_bytes())))
     }
 
     /// Moves whenever any key changes: a socket re-checks its key then.
@@ -182,12 +193,13 @@ async fn poll(inner: std::sync::Weak<Inner>, every: Duration) {
         let Some(inner) = inner.upgrade() else { return };
         match inner.keys.keys_revision().await {
             Ok(revision) if last != Some(revision) => {
-                if last.is_some() {
-                    inner.known.invalidate_all();
-                    inner.unknown.invalidate_all();
-                }
-                last = Some(revision);
+                // Published first: a lookup that raced this sees the move after its insert.
                 inner.revision.send_replace(revision);
+                // The first read too: grants remembered before it (requests served while
+                // it was on its way) may predate a change it is the first to see.
+                inner.known.invalidate_all();
+                inner.unknown.invalidate_all();
+                last = Some(revision);
             }
             Ok(_) => {}
             // Grants expire by themselves meanwhile; the store's failure shows elsewhere.
@@ -196,7 +208,8 @@ async fn poll(inner: std::sync::Weak<Inner>, every: Duration) {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The key of the request's `Authorization: Bearer <key>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     bearer_value(headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?)
 }
 
