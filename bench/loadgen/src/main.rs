@@ -6,6 +6,7 @@
 mod client;
 mod flood;
 mod fresh;
+mod ingest;
 mod mixed;
 mod same;
 mod stats;
@@ -119,6 +120,19 @@ enum Mode {
         #[arg(long, default_value = "120s", value_parser = parse_duration)]
         wait: Duration,
     },
+    /// Clients sending batches of new player events as fast as they are answered, through
+    /// `recordEvents` or the collector; counts 429/503 answers and sends those batches again.
+    Ingest {
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+        clients: u32,
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch: u32,
+        /// Events sent in all.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        events: u64,
+        #[arg(long, value_enum, default_value = "graphql")]
+        target: ingest::Target,
+    },
     /// Floods: large pings before `connection_init` on many sockets, then many
     /// subscriptions on one socket.
     Flood {
@@ -189,6 +203,10 @@ async fn main() -> ExitCode {
                 }
                 Err(e) => Err(format!("cannot read --subscription-file {}: {e}", subscription_file.display())),
             }
+        }
+        Mode::Ingest { clients, batch, events, target } => {
+            let options = ingest::Options { clients: clients as usize, batch: batch as usize, events, target };
+            ingest::run(&cli.common, &prefix, options).await
         }
         Mode::Flood { sockets, ping_bytes, subscriptions, server_pid } => {
             let options = flood::Options {

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::Utc;
 use ottstats_domain::RepoError;
 use ottstats_domain::activity_repository::{ActivityWrites, RecordOutcome};
-use ottstats_domain::playback::session::{event_order, playback_ms, summarize};
+use ottstats_domain::playback::session::{SessionSummary, event_order, playback_ms, summarize};
 use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::scope::Scope;
 use ottstats_domain::tenant::TenantId;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
@@ -49,22 +49,55 @@ fn lock_key(text: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-type Sessions = BTreeMap<SessionKey, Vec<EventAndStoredPlayback>>;
+/// The statement taking PostgreSQL's advisory locks of `sessions` (user id, session id)
+/// until the transaction ends, in a fixed order so that two batches cannot deadlock.
+pub(crate) fn session_locks(tenant: TenantId, sessions: &[(&str, &str)]) -> Option<String> {
+    if sessions.is_empty() {
+        return None;
+    }
+    let mut keys: Vec<i64> = sessions.iter().map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0))).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+    Some(format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {}) AS t(k) ORDER BY k", values.join(",")))
+}
 
-/// What writing the touched sessions takes: the new events (with their playback), the
-/// stored events whose playback changed, and each session's summary.
-struct Derived {
-    inserts: Vec<player_event::ActiveModel>,
-    inserted_ms: HashMap<String, i64>,
-    updates: Vec<(String, i64)>,
-    summaries: Vec<playback_session::ActiveModel>,
+pub(crate) type Sessions = BTreeMap<SessionKey, Vec<EventAndStoredPlayback>>;
+
+/// What writing the touched sessions takes: the new events (with their playback, in id
+/// order), the stored events whose playback changed, and each session's summary.
+pub(crate) struct Derived {
+    pub inserts: Vec<(PlayerEvent, i64)>,
+    pub inserted_ms: HashMap<String, i64>,
+    pub updates: Vec<(String, i64)>,
+    pub summaries: Vec<SessionSummary>,
+}
+
+/// The sessions of the batch's new events, each with those events (not yet stored).
+pub(crate) fn sessions_of(new: &[&PlayerEvent]) -> Sessions {
+    let mut sessions: Sessions = BTreeMap::new();
+    for e in new {
+        sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
+    }
+    sessions
+}
+
+/// Adds a stored event to its session, if the batch touches that session.
+pub(crate) fn add_stored(sessions: &mut Sessions, e: PlayerEvent, ms: i64) {
+    if let Some(list) = sessions.get_mut(&(e.user_id.clone(), e.session_id.clone())) {
+        list.push((e, Some(ms)));
+    }
+}
+
+/// The session ids a batch touches, once each (two users may use the same one).
+pub(crate) fn session_ids(sessions: &Sessions) -> Vec<String> {
+    sessions.keys().map(|(_, s)| s.clone()).collect::<BTreeSet<String>>().into_iter().collect()
 }
 
 /// Orders each session's events and derives playback and summaries from all of them.
-fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
+pub(crate) fn derive(sessions: &Sessions) -> Derived {
     let mut d =
         Derived { inserts: Vec::new(), inserted_ms: HashMap::new(), updates: Vec::new(), summaries: Vec::new() };
-    let mut inserts: Vec<(String, player_event::ActiveModel)> = Vec::new();
     for list in sessions.values() {
         let mut list = list.clone();
         list.sort_by(|a, b| event_order(&a.0, &b.0));
@@ -74,21 +107,46 @@ fn derive(tenant: TenantId, sessions: &Sessions) -> Derived {
             match stored_ms {
                 None => {
                     d.inserted_ms.insert(e.id.clone(), *ms);
-                    inserts.push((e.id.clone(), event_row(tenant, e, *ms)));
+                    d.inserts.push((e.clone(), *ms));
                 }
                 Some(old) if old != ms => d.updates.push((e.id.clone(), *ms)),
                 Some(_) => {}
             }
         }
         if let Some(summary) = summarize(&ordered, &ms) {
-            d.summaries.push(session_row(tenant, &summary));
+            d.summaries.push(summary);
         }
     }
     // In id order: two batches inserting the same ids then wait for each other in one
     // order, instead of each holding one the other needs (a deadlock).
-    inserts.sort_by(|a, b| a.0.cmp(&b.0));
-    d.inserts = inserts.into_iter().map(|(_, row)| row).collect();
+    d.inserts.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     d
+}
+
+/// After a concurrent batch stored some of the same ids first: sessions are derived only
+/// from the events stored for them, so the events this batch did not store are dropped
+/// and the touched sessions derived again.
+pub(crate) fn rederive_without_lost(sessions: &mut Sessions, derived: &Derived, inserted: &HashSet<String>) -> Derived {
+    for list in sessions.values_mut() {
+        list.retain(|(e, stored)| stored.is_some() || inserted.contains(&e.id));
+        for (e, stored) in list.iter_mut() {
+            if stored.is_none() {
+                *stored = derived.inserted_ms.get(&e.id).copied();
+            }
+        }
+    }
+    sessions.retain(|_, list| !list.is_empty());
+    derive(sessions)
+}
+
+/// The activity scopes of the users whose events were stored.
+pub(crate) fn activity_scopes<'a>(
+    new: impl Iterator<Item = &'a PlayerEvent>,
+    inserted: &HashSet<String>,
+) -> Vec<Scope> {
+    let users: BTreeSet<Scope> =
+        new.filter(|e| inserted.contains(&e.id)).map(|e| Scope::Activity(e.user_id.clone())).collect();
+    users.into_iter().collect()
 }
 
 impl Store {
@@ -120,16 +178,12 @@ impl Store {
         tenant: TenantId,
         sessions: &[(&str, &str)],
     ) -> Result<(), RepoError> {
-        if self.backend != Backend::Postgres || sessions.is_empty() {
+        if self.backend != Backend::Postgres {
             return Ok(());
         }
-        let mut keys: Vec<i64> =
-            sessions.iter().map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0))).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
-        let sql = format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {}) AS t(k) ORDER BY k", values.join(","));
-        txn.execute_unprepared(&sql).await.map_err(db_err)?;
+        if let Some(sql) = session_locks(tenant, sessions) {
+            txn.execute_unprepared(&sql).await.map_err(db_err)?;
+        }
         Ok(())
     }
 
@@ -141,6 +195,9 @@ impl Store {
         let (fresh, repeats) = first_of_each_id(events, |e| &e.id);
         if fresh.is_empty() {
             return Ok(RecordOutcome { written: 0, duplicates: repeats });
+        }
+        if self.bulk(fresh.len()) {
+            return crate::pg_bulk_events::write(self, tenant, &fresh, repeats).await;
         }
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
@@ -154,14 +211,8 @@ impl Store {
         let duplicates = repeats + (ids.len() - new.len());
 
         // Every event of each touched session: those stored (with their playback) and the new.
-        let mut sessions: Sessions = BTreeMap::new();
-        for e in &new {
-            sessions.entry((e.user_id.clone(), e.session_id.clone())).or_default().push(((*e).clone(), None));
-        }
-        // Two users may use the same session id: each id is read once.
-        let session_ids: Vec<String> =
-            sessions.keys().map(|(_, s)| s.clone()).collect::<BTreeSet<String>>().into_iter().collect();
-        for chunk in session_ids.chunks(CHUNK) {
+        let mut sessions = sessions_of(&new);
+        for chunk in session_ids(&sessions).chunks(CHUNK) {
             let rows = player_event::Entity::find()
                 .filter(player_event::Column::TenantId.eq(tenant.0))
                 .filter(player_event::Column::SessionId.is_in(chunk.iter().cloned()))
@@ -170,15 +221,15 @@ impl Store {
                 .map_err(db_err)?;
             for row in rows {
                 let (e, ms) = event(row)?;
-                if let Some(list) = sessions.get_mut(&(e.user_id.clone(), e.session_id.clone())) {
-                    list.push((e, Some(ms)));
-                }
+                add_stored(&mut sessions, e, ms);
             }
         }
 
-        let mut derived = derive(tenant, &sessions);
+        let mut derived = derive(&sessions);
         let mut inserted: HashSet<String> = HashSet::new();
-        for chunk in derived.inserts.chunks(CHUNK) {
+        let inserts: Vec<player_event::ActiveModel> =
+            derived.inserts.iter().map(|(e, ms)| event_row(tenant, e, *ms)).collect();
+        for chunk in inserts.chunks(CHUNK) {
             // A concurrent batch (locking other sessions) may have stored the same id since
             // it was checked: it stays stored once, with the session it came with, and
             // counts as a duplicate here.
@@ -198,30 +249,28 @@ impl Store {
         }
         let written = inserted.len();
         if written < derived.inserts.len() {
-            // Sessions are derived only from the events stored for them: drop the events
-            // another batch stored first, and derive the touched sessions again.
-            for list in sessions.values_mut() {
-                list.retain(|(e, stored)| stored.is_some() || inserted.contains(&e.id));
-                for (e, stored) in list.iter_mut() {
-                    if stored.is_none() {
-                        *stored = derived.inserted_ms.get(&e.id).copied();
-                    }
-                }
-            }
-            sessions.retain(|_, list| !list.is_empty());
-            derived = derive(tenant, &sessions);
+            derived = rederive_without_lost(&mut sessions, &derived, &inserted);
         }
         let Derived { updates, summaries, .. } = derived;
-        for (id, ms) in updates {
-            player_event::Entity::update_many()
-                .col_expr(player_event::Column::PlaybackMs, Expr::value(ms))
-                .filter(player_event::Column::TenantId.eq(tenant.0))
-                .filter(player_event::Column::Id.eq(id))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
+        // One statement per chunk of changed playback, not one per event.
+        for chunk in updates.chunks(CHUNK) {
+            let mut sql = crate::sql::Sql::new("WITH u(id, ms) AS (VALUES ");
+            for (i, (id, ms)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(").bind(id.clone()).push(", ").bind(*ms).push(")");
+            }
+            sql.push(
+                ") UPDATE player_events SET playback_ms = (SELECT u.ms FROM u WHERE u.id = player_events.id) \
+                 WHERE tenant_id = ",
+            )
+            .bind(tenant.0)
+            .push(" AND id IN (SELECT u.id FROM u)");
+            txn.execute_raw(sql.statement(txn.get_database_backend())).await.map_err(db_err)?;
         }
         use playback_session::Column as S;
+        let summaries: Vec<playback_session::ActiveModel> = summaries.iter().map(|x| session_row(tenant, x)).collect();
         for chunk in summaries.chunks(CHUNK) {
             playback_session::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
@@ -240,9 +289,8 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         }
-        let users: BTreeSet<Scope> =
-            new.iter().filter(|e| inserted.contains(&e.id)).map(|e| Scope::Activity(e.user_id.clone())).collect();
-        self.commit_changes(txn, tenant, users.into_iter().collect()).await?;
+        let scopes = activity_scopes(new.iter().copied(), &inserted);
+        self.commit_changes(txn, tenant, scopes).await?;
         Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
     }
 

@@ -59,6 +59,9 @@ pub struct DatabaseSettings {
     /// How long the health probe's own connection (PostgreSQL) may take to open.
     #[serde(with = "ottstats_domain::units::duration")]
     pub probe_connect_timeout: Duration,
+    /// Write batches of at least this many items take PostgreSQL's bulk path (`COPY` into
+    /// staging, then set-based statements); smaller ones, one multi-row statement a table.
+    pub bulk_from: usize,
 }
 
 impl Default for DatabaseSettings {
@@ -73,6 +76,7 @@ impl Default for DatabaseSettings {
             sql_queue_per_tenant: 64,
             change_retention: Duration::from_secs(3600),
             probe_connect_timeout: Duration::from_millis(500),
+            bulk_from: 64,
         }
     }
 }

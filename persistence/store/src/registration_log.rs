@@ -95,20 +95,23 @@ pub(crate) async fn record(
         }
         txn.execute_raw(sql.statement(backend)).await.map_err(db_err)?;
     }
-    if version % PRUNE_EVERY == 0 {
-        let cutoff = now - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-        // Always a prefix of the versions, whatever the writers' clocks said, so what is
-        // kept has no holes.
-        let mut sql = Sql::new("DELETE FROM registration_changes WHERE tenant_id = ");
-        sql.bind(tenant.0)
-            .push(" AND version <= (SELECT MAX(version) FROM registration_changes WHERE tenant_id = ")
-            .bind(tenant.0)
-            .push(" AND recorded_at < ")
-            .bind(cutoff)
-            .push(")");
-        txn.execute_raw(sql.statement(backend)).await.map_err(db_err)?;
+    if let Some((sql, cutoff)) = prune_statement(version, now, retention) {
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [tenant.0.into(), cutoff.into()]);
+        txn.execute_raw(statement).await.map_err(db_err)?;
     }
     Ok(())
+}
+
+/// The statement that prunes the records older than `retention` (`$1` the tenant, `$2`
+/// the cutoff it returns), in one write out of [`PRUNE_EVERY`] versions. Always a prefix
+/// of the versions, whatever the writers' clocks said, so what is kept has no holes.
+pub(crate) fn prune_statement(version: i64, now: i64, retention: Duration) -> Option<(&'static str, i64)> {
+    let cutoff = now - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    (version % PRUNE_EVERY == 0).then_some((
+        "DELETE FROM registration_changes WHERE tenant_id = $1 AND version <= (SELECT MAX(version) FROM \
+         registration_changes WHERE tenant_id = $1 AND recorded_at < $2)",
+        cutoff,
+    ))
 }
 
 fn facts(row: &QueryResult) -> Result<RegistrationFacts, RepoError> {

@@ -36,6 +36,8 @@ pub struct Store {
     pub(crate) change_retention: std::time::Duration,
     /// How long the health prober's connection may take to open.
     probe_connect_timeout: std::time::Duration,
+    /// Batches this large or larger take the bulk path on PostgreSQL.
+    bulk_from: usize,
 }
 
 impl Store {
@@ -58,6 +60,7 @@ impl Store {
         let changes = Arc::new(NoNotices);
         let url = settings.url.as_str().into();
         let (change_retention, probe_connect_timeout) = (settings.change_retention, settings.probe_connect_timeout);
+        let bulk_from = settings.bulk_from;
         Ok(Store {
             db,
             backend,
@@ -70,6 +73,7 @@ impl Store {
             url,
             change_retention,
             probe_connect_timeout,
+            bulk_from,
         })
     }
 
@@ -131,8 +135,18 @@ impl Store {
             crate::versions::bump(&txn, tenant, &scopes).await?;
         }
         txn.commit().await.map_err(db_err)?;
-        self.changes.announce(tenant, &scopes);
+        self.announce(tenant, &scopes);
         Ok(())
+    }
+
+    /// Whether a write batch of `items` takes the bulk path (PostgreSQL only).
+    pub(crate) fn bulk(&self, items: usize) -> bool {
+        self.backend == Backend::Postgres && items >= self.bulk_from
+    }
+
+    /// Tells the change sink that `scopes` of `tenant` moved (after their commit).
+    pub(crate) fn announce(&self, tenant: TenantId, scopes: &[Scope]) {
+        self.changes.announce(tenant, scopes);
     }
 
     /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL, where

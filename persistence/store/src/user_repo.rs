@@ -91,10 +91,60 @@ impl UserRepository for Store {
     }
 }
 
+/// What a batch of users changes, worked out against what is stored.
+pub(crate) struct UserPlan {
+    pub outcome: UpsertOutcome,
+    /// The final state of every user to write, in id order (so concurrent writers lock
+    /// rows in one order).
+    pub rows: Vec<RegisteredUser>,
+    /// Registration records: what the panels stop counting (`false`) and start counting.
+    pub moves: Vec<(bool, RegistrationFacts)>,
+    /// The users' own scopes, and registrations when any record moved.
+    pub scopes: Vec<Scope>,
+}
+
+/// Walks the batch in order, so that a repeated id compares with its predecessor and the
+/// last one wins; only ids whose final state differs from the stored one are written.
+/// A user whose name alone changed moves nothing in the registration panels.
+pub(crate) fn plan_users(users: &[RegisteredUser], stored: &HashMap<String, RegisteredUser>) -> UserPlan {
+    let mut current: HashMap<&str, &RegisteredUser> = stored.iter().map(|(id, u)| (id.as_str(), u)).collect();
+    let mut outcome = UpsertOutcome::default();
+    let mut changed: BTreeSet<&str> = BTreeSet::new();
+    for u in users {
+        if current.get(u.id.as_str()).is_some_and(|c| *c == u) {
+            outcome.unchanged += 1;
+        } else {
+            outcome.written += 1;
+            current.insert(&u.id, u);
+            changed.insert(&u.id);
+        }
+    }
+    let mut moves: Vec<(bool, RegistrationFacts)> = Vec::new();
+    let mut rows = Vec::with_capacity(changed.len());
+    for id in &changed {
+        let Some(new) = current.get(id) else { continue };
+        let facts = RegistrationFacts::of(new);
+        let old = stored.get(*id).map(RegistrationFacts::of);
+        if old.as_ref() != Some(&facts) {
+            moves.extend(old.map(|o| (false, o)));
+            moves.push((true, facts));
+        }
+        rows.push((*new).clone());
+    }
+    let mut scopes: Vec<Scope> = changed.iter().map(|id| Scope::User((*id).to_owned())).collect();
+    if !moves.is_empty() {
+        scopes.push(Scope::Registrations);
+    }
+    UserPlan { outcome, rows, moves, scopes }
+}
+
 impl Store {
     async fn write_users(&self, tenant: TenantId, users: &[RegisteredUser]) -> Result<UpsertOutcome, RepoError> {
         if users.is_empty() {
             return Ok(UpsertOutcome::default());
+        }
+        if self.bulk(users.len()) {
+            return crate::pg_bulk_users::write(self, tenant, users).await;
         }
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
@@ -104,24 +154,9 @@ impl Store {
         ids.dedup();
         let stored: HashMap<String, RegisteredUser> =
             load(&txn, tenant, &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
-        // Walk the batch in order so that a repeated id compares with its predecessor and
-        // the last one wins; only ids whose final state differs from the stored one are
-        // written.
-        let mut current = stored.clone();
-        let mut outcome = UpsertOutcome::default();
-        let mut changed: BTreeSet<&str> = BTreeSet::new();
-        for u in users {
-            if current.get(&u.id) == Some(u) {
-                outcome.unchanged += 1;
-            } else {
-                outcome.written += 1;
-                current.insert(u.id.clone(), u.clone());
-                changed.insert(&u.id);
-            }
-        }
+        let plan = plan_users(users, &stored);
         let now = Utc::now().timestamp_millis();
-        let rows: Vec<registered_user::ActiveModel> =
-            changed.iter().filter_map(|id| current.get(*id)).map(|u| to_row(tenant, u, now)).collect();
+        let rows: Vec<registered_user::ActiveModel> = plan.rows.iter().map(|u| to_row(tenant, u, now)).collect();
         for chunk in rows.chunks(CHUNK) {
             registered_user::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
@@ -143,24 +178,11 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         }
-        // What the registration panels see of each changed user: a user whose name alone
-        // changed moves nothing, and leaves the registrations version alone.
-        let mut moves: Vec<(bool, RegistrationFacts)> = Vec::new();
-        for id in &changed {
-            let Some(new) = current.get(*id).map(RegistrationFacts::of) else { continue };
-            let old = stored.get(*id).map(RegistrationFacts::of);
-            if old.as_ref() != Some(&new) {
-                moves.extend(old.map(|o| (false, o)));
-                moves.push((true, new));
-            }
-        }
-        let mut scopes: Vec<Scope> = changed.iter().map(|id| Scope::User((*id).to_owned())).collect();
-        if !moves.is_empty() {
+        if !plan.moves.is_empty() {
             // The bump below produces `version + 1`: the turn taken above keeps it ours.
-            crate::registration_log::record(&txn, tenant, version + 1, &moves, self.change_retention).await?;
-            scopes.push(Scope::Registrations);
+            crate::registration_log::record(&txn, tenant, version + 1, &plan.moves, self.change_retention).await?;
         }
-        self.commit_changes(txn, tenant, scopes).await?;
-        Ok(outcome)
+        self.commit_changes(txn, tenant, plan.scopes).await?;
+        Ok(plan.outcome)
     }
 }

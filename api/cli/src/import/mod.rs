@@ -17,9 +17,6 @@ pub use records::{Contents, Events, Kind, Logins, Users};
 
 use super::{CliError, FileFormat, ImportArgs};
 
-/// Items sent to the store at once.
-const BATCH: usize = 5_000;
-
 /// Items after which a bulk import refreshes the planner's statistics.
 const ANALYZE_AFTER: usize = 50_000;
 
@@ -51,6 +48,8 @@ struct Importer<'a, K: Kind> {
     totals: Totals,
     /// Items sent so far, to refresh the planner's statistics once early on.
     sent: usize,
+    /// Items sent to the store at once.
+    batch_size: usize,
 }
 
 impl<K: Kind> Importer<'_, K> {
@@ -61,7 +60,7 @@ impl<K: Kind> Importer<'_, K> {
 
     async fn push(&mut self, line: u64, draft: K::Draft) -> Result<(), CliError> {
         self.batch.push((line, draft));
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= self.batch_size {
             self.flush().await?;
         }
         Ok(())
@@ -112,7 +111,13 @@ pub async fn run<K: Kind>(args: ImportArgs) -> Result<ExitCode, CliError> {
     }
     let file = File::open(&args.file).map_err(|e| CliError::Io(format!("cannot open {}", args.file.display()), e))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = Store::open(&args.db.url()).await?;
+    let settings = ottstats_store::DatabaseSettings {
+        url: args.db.url(),
+        bulk_from: args.bulk_from,
+        ..ottstats_store::DatabaseSettings::default()
+    };
+    let store = Store::open_with(&settings).await?;
+    let batch_size = args.batch as usize;
     let tenant = store
         .find_by_api_key(args.api_key.trim())
         .await?
@@ -123,9 +128,10 @@ pub async fn run<K: Kind>(args: ImportArgs) -> Result<ExitCode, CliError> {
         store: &store,
         tenant,
         progress: progress.clone(),
-        batch: Vec::with_capacity(BATCH),
+        batch: Vec::with_capacity(batch_size),
         totals: Totals::default(),
         sent: 0,
+        batch_size,
     };
     match format {
         FileFormat::Ndjson => read_ndjson(reader, &mut importer).await?,

@@ -1,0 +1,168 @@
+//! The bulk write path on PostgreSQL: a transaction on the pool's own driver (SeaORM has
+//! no `COPY`), rows streamed with `COPY … FROM STDIN` into a temporary staging table of
+//! the target's shape, then one set-based `INSERT … SELECT … ON CONFLICT` per table. The
+//! data versions are bumped in one statement per batch, and what the registrations index
+//! reads is copied in too: a batch of any size costs a fixed number of round trips.
+//! Batches smaller than `database.bulk_from` (a player's few events) cost fewer round trips
+//! as multi-row statements on the SeaORM path.
+
+use std::sync::Arc;
+
+use ottstats_domain::RepoError;
+use ottstats_domain::registration_log::RegistrationFacts;
+use ottstats_domain::scope::Scope;
+use ottstats_domain::tenant::TenantId;
+use sea_orm::sqlx::postgres::{PgConnection, PgRow, Postgres};
+use sea_orm::sqlx::{self, AssertSqlSafe, Row};
+use sea_orm::{DbErr, RuntimeErr};
+
+use crate::copy_text::CopyRows;
+use crate::error::{corrupt, db_err};
+use crate::store::Store;
+
+pub(crate) fn sqlx_err(e: sqlx::Error) -> RepoError {
+    db_err(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+}
+
+pub(crate) fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(
+    row: &'r PgRow,
+    column: &str,
+) -> Result<T, RepoError> {
+    row.try_get(column).map_err(|e| corrupt(column, e))
+}
+
+/// One write transaction of the bulk path.
+pub(crate) struct BulkTxn {
+    tx: sqlx::Transaction<'static, Postgres>,
+}
+
+impl BulkTxn {
+    pub async fn begin(store: &Store) -> Result<BulkTxn, RepoError> {
+        let pool = store.db.get_postgres_connection_pool();
+        Ok(BulkTxn { tx: pool.begin().await.map_err(sqlx_err)? })
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Takes the tenant's turn for `scope` and returns its version, as
+    /// [`crate::registration_log::lock_version`] does on the SeaORM path.
+    pub async fn lock_version(&mut self, tenant: TenantId, scope: &Scope) -> Result<i64, RepoError> {
+        let key = scope.key();
+        sqlx::query(
+            "INSERT INTO data_versions (tenant_id, scope, version) VALUES ($1, $2, 0) ON CONFLICT (tenant_id, scope) \
+             DO NOTHING",
+        )
+        .bind(tenant.0)
+        .bind(&key)
+        .execute(self.conn())
+        .await
+        .map_err(sqlx_err)?;
+        let row = sqlx::query("SELECT version FROM data_versions WHERE tenant_id = $1 AND scope = $2 FOR UPDATE")
+            .bind(tenant.0)
+            .bind(&key)
+            .fetch_one(self.conn())
+            .await
+            .map_err(sqlx_err)?;
+        get(&row, "version")
+    }
+
+    /// A temporary table shaped like `table`, empty, emptied again when the transaction
+    /// ends. Created once per pooled connection.
+    pub async fn staging(&mut self, table: &str) -> Result<String, RepoError> {
+        let name = format!("staging_{table}");
+        let sql = format!(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {name} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        );
+        // IF NOT EXISTS on an existing table only raises a notice.
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(self.conn()).await.map_err(sqlx_err)?;
+        Ok(name)
+    }
+
+    /// Streams `rows` into `columns` of `table`.
+    pub async fn copy(&mut self, table: &str, columns: &str, rows: CopyRows) -> Result<(), RepoError> {
+        if rows.rows() == 0 {
+            return Ok(());
+        }
+        let statement = format!("COPY {table} ({columns}) FROM STDIN");
+        let mut copy = self.conn().copy_in_raw(&statement).await.map_err(sqlx_err)?;
+        if let Err(e) = copy.send(rows.into_bytes()).await {
+            let _ = copy.abort("the rows could not be sent").await;
+            return Err(sqlx_err(e));
+        }
+        copy.finish().await.map_err(sqlx_err)?;
+        Ok(())
+    }
+
+    pub async fn execute(&mut self, sql: &str, tenant: TenantId) -> Result<u64, RepoError> {
+        let done =
+            sqlx::query(AssertSqlSafe(sql.to_owned())).bind(tenant.0).execute(self.conn()).await.map_err(sqlx_err)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Writes the registrations log's records of `version` (see
+    /// [`crate::registration_log::record`], whose pruning this shares).
+    pub async fn record_registrations(
+        &mut self,
+        tenant: TenantId,
+        version: i64,
+        changes: &[(bool, RegistrationFacts)],
+        retention: std::time::Duration,
+    ) -> Result<(), RepoError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut rows = CopyRows::with_capacity(changes.len() * 64);
+        for (seq, (added, f)) in changes.iter().enumerate() {
+            rows.plain(tenant.0)
+                .plain(version)
+                .plain(seq)
+                .plain(added)
+                .plain(f.registered_at_ms)
+                .text(f.gender.as_str())
+                .opt_plain(f.age)
+                .opt_text(f.country.as_ref().map(|c| c.code()))
+                .opt_text(f.state.as_deref())
+                .opt_text(f.city.as_deref())
+                .plain(now)
+                .end_row();
+        }
+        self.copy(
+            "registration_changes",
+            "tenant_id, version, seq, added, registered_at, gender, age, country, state, city, recorded_at",
+            rows,
+        )
+        .await?;
+        if let Some((sql, cutoff)) = crate::registration_log::prune_statement(version, now, retention) {
+            sqlx::query(sql).bind(tenant.0).bind(cutoff).execute(self.conn()).await.map_err(sqlx_err)?;
+        }
+        Ok(())
+    }
+
+    /// Bumps the versions of `scopes` in one statement, commits, then announces them.
+    pub async fn commit_changes(
+        mut self,
+        store: &Store,
+        tenant: TenantId,
+        scopes: Vec<Scope>,
+    ) -> Result<(), RepoError> {
+        if !scopes.is_empty() {
+            // Sorted and once each: one statement may not update a row twice, and
+            // concurrent batches take the rows' locks in one order.
+            let mut keys: Vec<String> = scopes.iter().map(Scope::key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            sqlx::query(
+                "INSERT INTO data_versions (tenant_id, scope, version) SELECT $1, s, 1 FROM unnest($2::text[]) AS s \
+                 ON CONFLICT (tenant_id, scope) DO UPDATE SET version = data_versions.version + 1",
+            )
+            .bind(tenant.0)
+            .bind(&keys)
+            .execute(self.conn())
+            .await
+            .map_err(sqlx_err)?;
+        }
+        self.tx.commit().await.map_err(sqlx_err)?;
+        store.announce(tenant, &scopes);
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! Player events on the bulk path (see [`crate::pg_bulk`]). The derivation is the one of
+//! every path ([`crate::activity_write`]): the touched sessions are locked, all their
+//! stored events read in one statement, and playback and summaries worked out again from
+//! all of them. Then new events, changed playback and session summaries are written set
+//! by set: `COPY` into staging and one `INSERT … SELECT` each, one `UPDATE … FROM unnest`.
+
+use std::collections::HashSet;
+
+use ottstats_domain::RepoError;
+use ottstats_domain::activity_repository::RecordOutcome;
+use ottstats_domain::playback::PlayerEvent;
+use ottstats_domain::playback::session::SessionSummary;
+use ottstats_domain::tenant::TenantId;
+use sea_orm::sqlx::postgres::PgRow;
+use sea_orm::sqlx::{self, AssertSqlSafe};
+
+use crate::activity_write::{
+    Derived, activity_scopes, add_stored, derive, rederive_without_lost, session_ids, session_locks, sessions_of,
+};
+use crate::copy_text::CopyRows;
+use crate::entities::player_event;
+use crate::pg_bulk::{BulkTxn, get, sqlx_err};
+use crate::store::Store;
+
+const EVENT_COLUMNS: &str = "tenant_id, id, user_id, session_id, event_type, occurred_at, position, content_kind, \
+                             content_id, device, referrer, bandwidth_kbps, played_seconds, playback_ms";
+const SESSION_COLUMNS: &str =
+    "tenant_id, user_id, session_id, first_at, content_kind, content_id, device, referrer, playback_ms";
+
+fn stored_event(tenant: TenantId, row: &PgRow) -> Result<(PlayerEvent, i64), RepoError> {
+    crate::activity_rows::event(player_event::Model {
+        tenant_id: tenant.0,
+        id: get(row, "id")?,
+        user_id: get(row, "user_id")?,
+        session_id: get(row, "session_id")?,
+        event_type: get(row, "event_type")?,
+        occurred_at: get(row, "occurred_at")?,
+        position: get(row, "position")?,
+        content_kind: get(row, "content_kind")?,
+        content_id: get(row, "content_id")?,
+        device: get(row, "device")?,
+        referrer: get(row, "referrer")?,
+        bandwidth_kbps: get(row, "bandwidth_kbps")?,
+        played_seconds: get(row, "played_seconds")?,
+        playback_ms: get(row, "playback_ms")?,
+    })
+}
+
+fn event_rows(tenant: TenantId, inserts: &[(PlayerEvent, i64)]) -> CopyRows {
+    let mut rows = CopyRows::with_capacity(inserts.len() * 160);
+    for (e, ms) in inserts {
+        rows.plain(tenant.0)
+            .text(&e.id)
+            .text(&e.user_id)
+            .text(&e.session_id)
+            .text(e.event_type.as_str())
+            .plain(e.occurred_at.timestamp_millis())
+            .opt_float(e.position)
+            .opt_text(e.content_kind.map(|k| k.as_str()))
+            .opt_text(e.content_id.as_deref())
+            .opt_text(e.device.as_deref())
+            .opt_text(e.referrer.as_deref())
+            .opt_float(e.bandwidth_kbps)
+            .opt_float(e.played_seconds)
+            .plain(ms)
+            .end_row();
+    }
+    rows
+}
+
+fn session_rows(tenant: TenantId, summaries: &[SessionSummary]) -> CopyRows {
+    let mut rows = CopyRows::with_capacity(summaries.len() * 96);
+    for s in summaries {
+        rows.plain(tenant.0)
+            .text(&s.user_id)
+            .text(&s.session_id)
+            .plain(s.first_at.timestamp_millis())
+            .opt_text(s.content_kind.map(|k| k.as_str()))
+            .opt_text(s.content_id.as_deref())
+            .opt_text(s.device.as_deref())
+            .opt_text(s.referrer.as_deref())
+            .plain(s.playback_ms)
+            .end_row();
+    }
+    rows
+}
+
+/// Stores the new events of `inserts`; returns the ids this statement stored (an id a
+/// concurrent batch stored first stays stored once, with the session it came with).
+async fn insert_events(
+    txn: &mut BulkTxn,
+    tenant: TenantId,
+    inserts: &[(PlayerEvent, i64)],
+) -> Result<HashSet<String>, RepoError> {
+    if inserts.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let staging = txn.staging("player_events").await?;
+    txn.copy(&staging, EVENT_COLUMNS, event_rows(tenant, inserts)).await?;
+    let sql = format!(
+        "INSERT INTO player_events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM {staging} ORDER BY id \
+         ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id"
+    );
+    let ids: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(txn.conn()).await.map_err(sqlx_err)?;
+    // The staging rows go at once: a second derivation of this batch stages again.
+    sqlx::raw_sql(AssertSqlSafe(format!("TRUNCATE {staging}"))).execute(txn.conn()).await.map_err(sqlx_err)?;
+    Ok(ids.into_iter().collect())
+}
+
+async fn write_derived(txn: &mut BulkTxn, tenant: TenantId, derived: Derived) -> Result<(), RepoError> {
+    let Derived { updates, summaries, .. } = derived;
+    if !updates.is_empty() {
+        let (ids, ms): (Vec<String>, Vec<i64>) = updates.into_iter().unzip();
+        sqlx::query(
+            "UPDATE player_events p SET playback_ms = u.ms FROM unnest($2::text[], $3::bigint[]) AS u(id, ms) \
+             WHERE p.tenant_id = $1 AND p.id = u.id",
+        )
+        .bind(tenant.0)
+        .bind(&ids)
+        .bind(&ms)
+        .execute(txn.conn())
+        .await
+        .map_err(sqlx_err)?;
+    }
+    if !summaries.is_empty() {
+        let staging = txn.staging("playback_sessions").await?;
+        txn.copy(&staging, SESSION_COLUMNS, session_rows(tenant, &summaries)).await?;
+        let sql = format!(
+            "INSERT INTO playback_sessions ({SESSION_COLUMNS}) SELECT {SESSION_COLUMNS} FROM {staging} \
+             ORDER BY user_id, session_id ON CONFLICT (tenant_id, user_id, session_id) DO UPDATE SET \
+             first_at = EXCLUDED.first_at, content_kind = EXCLUDED.content_kind, content_id = EXCLUDED.content_id, \
+             device = EXCLUDED.device, referrer = EXCLUDED.referrer, playback_ms = EXCLUDED.playback_ms"
+        );
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(txn.conn()).await.map_err(sqlx_err)?;
+    }
+    Ok(())
+}
+
+/// `fresh`: the batch's first event of each id; `repeats`: how many repeated an earlier one.
+pub(crate) async fn write(
+    store: &Store,
+    tenant: TenantId,
+    fresh: &[&PlayerEvent],
+    repeats: usize,
+) -> Result<RecordOutcome, RepoError> {
+    let mut txn = BulkTxn::begin(store).await?;
+    let mut keys: Vec<(&str, &str)> = fresh.iter().map(|e| (e.user_id.as_str(), e.session_id.as_str())).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if let Some(sql) = session_locks(tenant, &keys) {
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(txn.conn()).await.map_err(sqlx_err)?;
+    }
+    // Every stored event of the touched sessions; an id among them is a duplicate. An id
+    // stored under another session is found by the insert's conflict instead.
+    let mut sessions = sessions_of(fresh);
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM player_events WHERE tenant_id = $1 AND session_id = ANY($2)"
+    )))
+    .bind(tenant.0)
+    .bind(session_ids(&sessions))
+    .fetch_all(txn.conn())
+    .await
+    .map_err(sqlx_err)?;
+    let mut stored_ids = HashSet::with_capacity(rows.len());
+    let mut stored = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (e, ms) = stored_event(tenant, row)?;
+        stored_ids.insert(e.id.clone());
+        stored.push((e, ms));
+    }
+    let new: Vec<&PlayerEvent> = fresh.iter().copied().filter(|e| !stored_ids.contains(&e.id)).collect();
+    let duplicates = repeats + (fresh.len() - new.len());
+    if new.len() < fresh.len() {
+        sessions = sessions_of(&new);
+    }
+    for (e, ms) in stored {
+        add_stored(&mut sessions, e, ms);
+    }
+
+    let mut derived = derive(&sessions);
+    let inserted = insert_events(&mut txn, tenant, &derived.inserts).await?;
+    let written = inserted.len();
+    if written < derived.inserts.len() {
+        derived = rederive_without_lost(&mut sessions, &derived, &inserted);
+    }
+    write_derived(&mut txn, tenant, derived).await?;
+    let scopes = activity_scopes(new.iter().copied(), &inserted);
+    txn.commit_changes(store, tenant, scopes).await?;
+    Ok(RecordOutcome { written, duplicates: duplicates + (new.len() - written) })
+}

@@ -1,0 +1,242 @@
+//! The bulk write path (PostgreSQL's `COPY` into staging, then set-based statements) and
+//! the row path (multi-row statements) store exactly the same rows from the same random
+//! workload: users written again and again (last one wins), events resent, repeated
+//! inside a batch, out of order and late, two users sharing a session id. One store
+//! takes the bulk path for every batch, the other never; each writes its own tenant of
+//! one database, in other batch sizes and another order, and the tables must agree row
+//! for row. On SQLite both stores take the row path: the test then checks that batching
+//! and order change nothing.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use ottstats_domain::country::Country;
+use ottstats_domain::gender::Gender;
+use ottstats_domain::playback::{ContentKind, EventType, PlayerEvent};
+use ottstats_domain::tenant::TenantId;
+use ottstats_domain::user::RegisteredUser;
+use ottstats_store::entities::{playback_session, player_event, registered_user};
+use ottstats_store::{DatabaseSettings, Store};
+use ottstats_tests::{Env, on_each_backend};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng as StdRng;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+
+async fn store(env: &Env, bulk_from: usize) -> Store {
+    let settings = DatabaseSettings { url: env.db.url.clone(), bulk_from, ..DatabaseSettings::default() };
+    Store::open_with(&settings).await.unwrap()
+}
+
+fn at(base: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
+    base + Duration::milliseconds(ms)
+}
+
+/// Users, each written one to four times: new facts, a new name only, or the same again.
+fn users(rng: &mut StdRng) -> Vec<RegisteredUser> {
+    let base = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let countries = ["CL", "AR", "US"].map(|c| Country::parse(c).unwrap());
+    let mut queues: Vec<std::collections::VecDeque<RegisteredUser>> = Vec::new();
+    for n in 0..400 {
+        let mut u = RegisteredUser {
+            id: format!("u{n:04}"),
+            name: format!("User {n}\twith a tab"),
+            gender: Gender::ALL[rng.random_range(0..Gender::ALL.len())],
+            birth_date: rng.random_bool(0.7).then(|| NaiveDate::from_ymd_opt(1990, 2, 28).unwrap()),
+            age: None,
+            country: rng.random_bool(0.9).then(|| countries[rng.random_range(0..3)]),
+            state: rng.random_bool(0.5).then(|| "Región \\ Metropolitana".to_owned()),
+            city: None,
+            registered_at: at(base, rng.random_range(0..30 * 86_400_000)),
+        };
+        u.age = u.birth_date.map(|_| 36);
+        let mut writes = vec![u.clone()];
+        for _ in 0..rng.random_range(0..4) {
+            match rng.random_range(0..6) {
+                0 => u.gender = Gender::ALL[rng.random_range(0..Gender::ALL.len())],
+                1 => u.name.push('!'),
+                2 => u.state = if u.state.is_some() { None } else { Some("Valparaíso".to_owned()) },
+                3 => u.registered_at = at(u.registered_at, rng.random_range(-86_400_000..86_400_000)),
+                4 => (u.birth_date, u.age, u.country) = (None, None, Some(countries[rng.random_range(0..3)])),
+                _ => {}
+            }
+            writes.push(u.clone());
+        }
+        queues.push(writes.into());
+    }
+    // Users interleave; the writes of one user keep their order.
+    let mut merged = Vec::new();
+    while !queues.is_empty() {
+        let i = rng.random_range(0..queues.len());
+        merged.extend(queues[i].pop_front());
+        if queues[i].is_empty() {
+            queues.swap_remove(i);
+        }
+    }
+    merged
+}
+
+/// Events of 30 users' sessions; "s-shared" is used by two users.
+fn events(rng: &mut StdRng) -> Vec<PlayerEvent> {
+    let base = Utc.with_ymd_and_hms(2026, 3, 29, 22, 0, 0).unwrap();
+    let mut out = Vec::new();
+    for s in 0..160 {
+        let user = format!("u{:04}", s % 30);
+        let session = if s % 40 == 7 { "s-shared".to_owned() } else { format!("s{s}") };
+        let start = rng.random_range(0..6 * 3_600_000);
+        let kind = [ContentKind::Live, ContentKind::Vod][rng.random_range(0..2)];
+        for e in 0..rng.random_range(1..40) {
+            let event_type = EventType::ALL[rng.random_range(0..EventType::ALL.len())];
+            out.push(PlayerEvent {
+                id: format!("e{s}-{e}"),
+                session_id: session.clone(),
+                user_id: user.clone(),
+                event_type,
+                occurred_at: at(base, start + e * rng.random_range(1_000..20_000)),
+                position: rng.random_bool(0.8).then(|| f64::from(rng.random_range(0..7200)) / 10.0),
+                content_kind: rng.random_bool(0.9).then_some(kind),
+                content_id: Some(format!("c{}", s % 9)),
+                device: rng.random_bool(0.8).then(|| ["web", "tv", "phone"][rng.random_range(0..3)].to_owned()),
+                referrer: rng.random_bool(0.5).then(|| "https://example.com/?a=1\\b".to_owned()),
+                bandwidth_kbps: rng.random_bool(0.6).then(|| rng.random_range(100.0..9000.0)),
+                played_seconds: (event_type == EventType::Playing && rng.random_bool(0.5))
+                    .then(|| rng.random_range(-5.0..400.0)),
+            });
+        }
+    }
+    // Resent events: the same id with the same content.
+    let resent: Vec<PlayerEvent> = out.iter().filter(|_| rng.random_bool(0.15)).cloned().collect();
+    out.extend(resent);
+    out
+}
+
+/// Writes `items` in batches of random sizes within `sizes`.
+fn batches<T: Clone>(rng: &mut StdRng, items: &[T], sizes: std::ops::RangeInclusive<usize>) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = rng.random_range(sizes.clone()).min(rest.len());
+        out.push(rest[..n].to_vec());
+        rest = &rest[n..];
+    }
+    out
+}
+
+async fn write_all(
+    store: &Store,
+    tenant: TenantId,
+    rng: &mut StdRng,
+    users: &[RegisteredUser],
+    events: &[PlayerEvent],
+    sizes: std::ops::RangeInclusive<usize>,
+) -> (usize, usize, usize, usize) {
+    use ottstats_domain::activity_repository::ActivityWrites;
+    use ottstats_domain::repository::UserRepository;
+    let (mut written, mut unchanged, mut stored, mut duplicates) = (0, 0, 0, 0);
+    for batch in batches(rng, users, sizes.clone()) {
+        let o = store.upsert_users(tenant, &batch).await.unwrap();
+        (written, unchanged) = (written + o.written, unchanged + o.unchanged);
+    }
+    let mut events = events.to_vec();
+    events.shuffle(rng);
+    for batch in batches(rng, &events, sizes) {
+        // Some batches repeat an event of their own.
+        // Some batches repeat an event of their own: one duplicate more, not counted here.
+        let mut batch = batch;
+        let repeated = rng.random_bool(0.3);
+        if repeated {
+            batch.push(batch[0].clone());
+        }
+        let o = store.record_events(tenant, &batch).await.unwrap();
+        (stored, duplicates) = (stored + o.written, duplicates + o.duplicates - usize::from(repeated));
+    }
+    (written, unchanged, stored, duplicates)
+}
+
+/// The tenant's rows of the three tables, without what names the tenant or the time of
+/// writing.
+async fn rows(
+    store: &Store,
+    tenant: TenantId,
+) -> (Vec<registered_user::Model>, Vec<player_event::Model>, Vec<playback_session::Model>) {
+    let db = store.connection();
+    let users = registered_user::Entity::find()
+        .filter(registered_user::Column::TenantId.eq(tenant.0))
+        .order_by_asc(registered_user::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| registered_user::Model { tenant_id: 0, updated_at: 0, ..u })
+        .collect();
+    let events = player_event::Entity::find()
+        .filter(player_event::Column::TenantId.eq(tenant.0))
+        .order_by_asc(player_event::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| player_event::Model { tenant_id: 0, ..e })
+        .collect();
+    let sessions = playback_session::Entity::find()
+        .filter(playback_session::Column::TenantId.eq(tenant.0))
+        .order_by_asc(playback_session::Column::UserId)
+        .order_by_asc(playback_session::Column::SessionId)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| playback_session::Model { tenant_id: 0, ..s })
+        .collect();
+    (users, events, sessions)
+}
+
+/// What the registrations log says is counted: each fact's additions minus removals.
+async fn logged(store: &Store, tenant: TenantId) -> BTreeMap<String, i64> {
+    let db = store.connection();
+    let sql =
+        "SELECT added, registered_at, gender, age, country, state, city FROM registration_changes WHERE tenant_id = $1";
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [tenant.0.into()]))
+        .await
+        .unwrap();
+    let mut net = BTreeMap::new();
+    for r in rows {
+        let key = format!(
+            "{}|{}|{:?}|{:?}|{:?}|{:?}",
+            r.try_get::<i64>("", "registered_at").unwrap(),
+            r.try_get::<String>("", "gender").unwrap(),
+            r.try_get::<Option<i16>>("", "age").unwrap(),
+            r.try_get::<Option<String>>("", "country").unwrap(),
+            r.try_get::<Option<String>>("", "state").unwrap(),
+            r.try_get::<Option<String>>("", "city").unwrap(),
+        );
+        *net.entry(key).or_insert(0) += if r.try_get::<bool>("", "added").unwrap() { 1 } else { -1 };
+    }
+    net.retain(|_, n| *n != 0);
+    net
+}
+
+async fn bulk_and_row_paths_store_the_same_rows(env: Env) {
+    let seed: u64 = rand::random();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (users, events) = (users(&mut rng), events(&mut rng));
+    let (bulk_tenant, _) = env.tenant("Bulk", "CL", chrono_tz::America::Santiago).await;
+    let (row_tenant, _) = env.tenant("Rows", "CL", chrono_tz::America::Santiago).await;
+    let (bulk, row) = (store(&env, 1).await, store(&env, usize::MAX).await);
+    let bulk_counts = write_all(&bulk, bulk_tenant.id, &mut rng, &users, &events, 150..=700).await;
+    let row_counts = write_all(&row, row_tenant.id, &mut rng, &users, &events, 1..=40).await;
+    assert_eq!(bulk_counts, row_counts, "seed {seed}: (written, unchanged, stored, duplicates)");
+    let (bulk_rows, row_rows) = (rows(&bulk, bulk_tenant.id).await, rows(&row, row_tenant.id).await);
+    assert_eq!(bulk_rows.0.len(), 400, "seed {seed}");
+    assert!(bulk_rows.1.len() > 1_000 && !bulk_rows.2.is_empty(), "seed {seed}");
+    assert_eq!(bulk_rows.0, row_rows.0, "seed {seed}: users");
+    assert_eq!(bulk_rows.1, row_rows.1, "seed {seed}: events");
+    assert_eq!(bulk_rows.2, row_rows.2, "seed {seed}: sessions");
+    // The log of each counts exactly the stored users.
+    let (bulk_log, row_log) = (logged(&bulk, bulk_tenant.id).await, logged(&row, row_tenant.id).await);
+    assert_eq!(bulk_log, row_log, "seed {seed}: registrations log");
+    assert_eq!(bulk_log.values().sum::<i64>(), 400, "seed {seed}");
+}
+
+on_each_backend!(bulk_and_row_paths_store_the_same_rows);
