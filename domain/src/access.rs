@@ -54,6 +54,13 @@ impl Scopes {
         self.0 & scope.bit() != 0
     }
 
+    /// Whether these scopes open the player collector alone (`ingest`, nothing that reads
+    /// or writes through GraphQL): such a key may be put in a web page, so it sees no
+    /// other endpoint.
+    pub fn is_ingest_only(self) -> bool {
+        self.contains(Scope::Ingest) && !self.contains(Scope::Read) && !self.contains(Scope::Write)
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Scope> {
         Scope::ALL.into_iter().filter(move |s| self.contains(*s))
     }
@@ -185,6 +192,10 @@ mod tests {
         assert!(s.contains(Scope::Pii) && !s.contains(Scope::Ingest));
         assert_eq!(Scopes::parse("ingest").unwrap().to_string(), "ingest");
         assert_eq!(Scopes::parse(&Scopes::DEFAULT.to_string()).unwrap(), Scopes::DEFAULT);
+        assert!(Scopes::parse("ingest").unwrap().is_ingest_only());
+        assert!(!Scopes::parse("ingest read").unwrap().is_ingest_only());
+        assert!(!Scopes::parse("ingest write").unwrap().is_ingest_only());
+        assert!(!Scopes::DEFAULT.is_ingest_only());
     }
 
     #[test]

@@ -14,8 +14,10 @@
 //! install a global subscriber or bind a fixed port.
 
 mod activity;
+mod bulk_writes;
 mod cache;
 mod cli;
+mod collect;
 mod concurrency;
 mod connections;
 mod connections_relay;

@@ -45,6 +45,16 @@ async fn metrics_after_a_fixed_sequence_of_requests() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     let (status, _) = server.graphql(Some("ott_1_nope"), operations::DASHBOARD, january).await;
     assert_eq!(status, 401);
+    // The collector: one event stored, one item that is none.
+    let events = json!([{ "id": "e1", "sessionId": "s1", "userId": "a", "type": "PLAY", "occurredAt": "2026-01-10T09:00:00Z" }, 7]);
+    let collected = reqwest::Client::new()
+        .post(server.url("/collect/events"))
+        .bearer_auth(&app.key)
+        .json(&events)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(collected.status(), 200);
     let health = reqwest::get(server.url("/healthz")).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(health.status(), 200);
 

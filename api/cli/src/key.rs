@@ -21,8 +21,9 @@ pub enum KeyCommand {
         /// A label to tell keys apart (`dashboard`, `ios-app`).
         #[arg(long, default_value = "")]
         name: String,
-        /// What the key may do: `read`, `pii`, `write`, `ingest`, comma-separated.
-        #[arg(long, default_value = "read")]
+        /// What the key may do: `read`, `pii`, `write`, `ingest`, comma-separated
+        /// (`--scope` is the same flag).
+        #[arg(long, visible_alias = "scope", default_value = "read")]
         scopes: String,
         /// How long the key works (`90d`, `12h`); for good when omitted.
         #[arg(long, value_parser = humantime::parse_duration)]

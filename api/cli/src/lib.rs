@@ -185,6 +185,13 @@ pub struct ImportArgs {
     /// The API key of the tenant to import into.
     #[arg(long, env = "OTTSTATS_API_KEY", hide_env_values = true)]
     pub api_key: String,
+    /// Items sent to the store at once (at most a mutation's 10,000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
+    /// Batches of at least this many items take PostgreSQL's bulk path (`COPY`); a larger
+    /// value than `--batch` takes the row path, as a server's small batches do.
+    #[arg(long, env = "OTTSTATS_DATABASE_BULK_FROM", default_value_t = 64)]
+    pub bulk_from: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -61,6 +61,13 @@ pub enum ApiError {
     PersistedQueryNotFound,
     /// A document that the tenant's trusted documents do not hold.
     Untrusted(String),
+    /// The key may not use this endpoint at all: an ingest key anywhere but the
+    /// collector, or a key without `ingest` (or `write`) at it. `scope` names what the
+    /// endpoint needs, when one scope would open it.
+    WrongEndpoint {
+        scope: Option<ottstats_domain::access::Scope>,
+        message: String,
+    },
 }
 
 impl From<InputError> for ApiError {
@@ -105,7 +112,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
             ApiError::NotFound { .. } => Code::NotFound,
             ApiError::Limit(_) => Code::QueryTooComplex,
-            ApiError::Forbidden(_) | ApiError::Untrusted(_) => Code::Forbidden,
+            ApiError::Forbidden(_) | ApiError::Untrusted(_) | ApiError::WrongEndpoint { .. } => Code::Forbidden,
             ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
             ApiError::RateLimited(_) => Code::RateLimited,
             ApiError::Busy(_) => Code::Unavailable,
@@ -137,6 +144,12 @@ impl From<ApiError> for Error {
                 message
             }
             ApiError::RateLimited(message) | ApiError::Busy(message) | ApiError::Untrusted(message) => message,
+            ApiError::WrongEndpoint { scope, message } => {
+                if let Some(scope) = scope {
+                    ext.set("scope", scope.name());
+                }
+                message
+            }
             ApiError::Forbidden(scope) => {
                 ext.set("scope", scope.name());
                 format!("the API key does not grant the `{}` scope this field needs", scope.name())

@@ -67,11 +67,16 @@ impl BodyBudget {
     /// Reads a body: room for its declared length (or the largest body, when it declares
     /// none) is taken first and kept while the request runs.
     pub async fn read(&self, body: Body, headers: &HeaderMap) -> Result<ReadBody, BodyError> {
+        self.read_at_most(body, headers, self.max_body).await
+    }
+
+    /// [`BodyBudget::read`] with a bound of the endpoint's own (the collector's, smaller
+    /// than a GraphQL batch's), in the same memory as every other body.
+    pub async fn read_at_most(&self, body: Body, headers: &HeaderMap, max: usize) -> Result<ReadBody, BodyError> {
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let max = self.max_body;
         if declared.is_some_and(|n| n > max as u64) {
             return Err(BodyError::TooLarge(max));
         }

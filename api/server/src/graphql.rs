@@ -28,7 +28,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::answer::{self, rate_limit_json};
-use super::auth::AuthError;
+use super::auth::{AuthError, bearer};
 use super::media::{self, Media, Wanted};
 use super::params::Params;
 use super::refusals;
@@ -100,32 +100,68 @@ pub async fn get(State(state): State<AppState>, request: Request) -> HttpRespons
 }
 
 /// Steps 1 (after the media type): the database is there, the address is not blocked,
-/// the key is good.
+/// the key is good, and it is no ingest key (which may only send to the collector).
 async fn admit(state: &AppState, parts: &Parts, media: Media) -> Result<Access, HttpResponse> {
     if state.db_health.state() == super::db_health::DbState::Down {
         state.metrics.count_errors([Code::Unavailable.as_str()]);
         return Err(refusals::unavailable(media, "the database is unavailable; try again shortly"));
     }
-    let peer = super::listener::peer(&parts.extensions).ip();
-    let blocked = match state.auth_failures.blocked_for(peer) {
-        Some(wait) if !state.auth.proven(&parts.headers) => Some(wait),
-        _ => None,
-    };
-    if let Some(wait) = blocked {
-        state.metrics.count_errors([Code::RateLimited.as_str()]);
-        let message = format!("too many requests with wrong keys from this address; retry in {} s", wait.as_secs() + 1);
-        let mut response = answer::refusal(media, StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), None);
-        if let Ok(v) = (wait.as_secs() + 1).to_string().parse() {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    let access = match open(state, parts, bearer(&parts.headers)).await {
+        Ok(access) => access,
+        Err(Shut::Blocked(wait)) => {
+            state.metrics.count_errors([Code::RateLimited.as_str()]);
+            return Err(blocked(media, wait));
         }
-        return Err(response);
+        Err(Shut::Key(e)) => return Err(refusals::auth_failure(state, media, e)),
+    };
+    if access.grant.scopes.is_ingest_only() {
+        // Refused whole, before anything runs: such a key may sit in a web page, so it
+        // must not learn even what a field-level refusal would tell.
+        state.metrics.count_errors([Code::Forbidden.as_str()]);
+        let message = format!("an ingest key may only send player events to POST {}", super::collect::PATH);
+        let error = ApiError::WrongEndpoint { scope: None, message };
+        return Err(answer::refusal(media, StatusCode::FORBIDDEN, error, None));
     }
-    state.auth.authenticate(&parts.headers).await.map_err(|e| {
+    Ok(access)
+}
+
+/// Why a key opened nothing.
+pub(crate) enum Shut {
+    /// The address presented too many wrong keys: refused for this long, without a lookup.
+    Blocked(std::time::Duration),
+    Key(AuthError),
+}
+
+/// The access `key` gives, unless its address is blocked for wrong keys (a key this
+/// process knows good is served even then: clients behind one NAT share an address).
+/// Every failure but the store's counts against the address.
+pub(crate) async fn open(state: &AppState, parts: &Parts, key: Option<&str>) -> Result<Access, Shut> {
+    let peer = super::listener::peer(&parts.extensions).ip();
+    if let Some(wait) = state.auth_failures.blocked_for(peer)
+        && !key.is_some_and(|k| state.auth.proven_key(k))
+    {
+        return Err(Shut::Blocked(wait));
+    }
+    let found = match key {
+        Some(key) => state.auth.authenticate_key(key).await,
+        None => Err(AuthError::Missing),
+    };
+    found.map_err(|e| {
         if !matches!(e, AuthError::Store(_)) {
             state.auth_failures.failed(peer);
         }
-        refusals::auth_failure(state, media, e)
+        Shut::Key(e)
     })
+}
+
+/// HTTP 429 for an address blocked for its wrong keys, with `Retry-After`.
+pub(crate) fn blocked(media: Media, wait: std::time::Duration) -> HttpResponse {
+    let message = format!("too many requests with wrong keys from this address; retry in {} s", wait.as_secs() + 1);
+    let mut response = answer::refusal(media, StatusCode::TOO_MANY_REQUESTS, ApiError::RateLimited(message), None);
+    if let Ok(v) = (wait.as_secs() + 1).to_string().parse() {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    response
 }
 
 /// An answer, unless the database goes away first.

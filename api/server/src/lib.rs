@@ -1,10 +1,12 @@
 //! The HTTP side of ottstats: the router (GraphQL over HTTP and WebSocket, GraphiQL and
-//! its assets, health, readiness, metrics), authentication and rate limits, persisted and
-//! trusted documents, and the listener with its connection limits.
+//! its assets, the player collector, health, readiness, metrics), authentication and rate
+//! limits, persisted and trusted documents, and the listener with its connection limits.
 
 mod answer;
 mod auth;
 mod body;
+pub mod collect;
+mod collect_items;
 mod cors;
 pub mod db_health;
 mod documents;
@@ -36,10 +38,11 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use auth::{AuthSettings, Authenticator};
+pub use collect::CollectSettings;
 pub use cors::CorsOrigins;
 pub use db_health::HealthSettings;
 pub use documents::DocumentSettings;
@@ -86,6 +89,8 @@ pub struct Shared {
     pub fanout: ws_fanout::Fanout,
     /// Documents known by hash: persisted queries and trusted documents.
     pub documents: documents::Documents,
+    /// The player collector's write slots.
+    pub collect: collect::Collector,
     /// What the server was started with.
     pub settings: Settings,
 }
@@ -201,6 +206,7 @@ impl AppState {
             auth_failures: crate::rate_limit::AuthFailures::new(&settings.rate_limit),
             bodies: BodyBudget::new(&settings.http),
             heavy: Arc::new(tokio::sync::Semaphore::new(settings.http.blocking_at_once)),
+            collect: collect::Collector::new(&settings.collect),
             introspection: moka::sync::Cache::builder().max_capacity(64).build(),
             db_health: db_health::DbHealth::watch_with(services.store.prober(), settings.health),
             settings,
@@ -247,25 +253,48 @@ pub fn headroom_router(state: AppState) -> Router {
 
 pub fn router(state: AppState) -> Router {
     let http = &state.settings.http;
-    Router::new()
+    let graphql = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        // Set here, so that unknown paths pass the same layers as before.
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(RequestBodyLimitLayer::new(http.max_body_bytes))
-        .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, http.request_timeout))
-        .layer(axum::middleware::from_fn(refusals::coded_refusals))
-        .layer(CatchPanicLayer::custom(refusals::panic_response))
-        .layer(compression(http.compress_above_bytes))
-        .layer(http.cors_origins.layer(http.cors_max_age))
+        .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes));
+    // The collector bounds its body itself (`collect.max_body_bytes`), after its key.
+    // Each part has its own CORS, outside the layers that make refusals, so that those
+    // carry the part's headers too.
+    let graphql = guarded(graphql, http).layer(http.cors_origins.layer(http.cors_max_age));
+    let collector = guarded(collect::routes(), http).layer(collect::cors(http.cors_max_age));
+    Router::new()
+        .merge(graphql)
+        .merge(collector)
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+                    // DefaultMakeSpan's fields, with the collector's key left out of the URI.
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        uri = %collect::shown_uri(request.uri()),
+                        version = ?request.version(),
+                    )
+                })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .with_state(state)
+}
+
+/// The layers every part of the router has: the outer time bound, coded refusals, panics
+/// caught, compression.
+fn guarded(routes: Router<AppState>, http: &HttpSettings) -> Router<AppState> {
+    routes
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, http.request_timeout))
+        .layer(axum::middleware::from_fn(refusals::coded_refusals))
+        .layer(CatchPanicLayer::custom(refusals::panic_response))
+        .layer(compression(http.compress_above_bytes))
 }

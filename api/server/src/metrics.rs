@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text format. Requests and their latency by route and
 //! status, GraphQL errors by code, cache hits and misses by panel (and for whole answers),
-//! and whether Redis answers.
+//! the collector's events by outcome and its refusals by reason, and whether Redis
+//! answers.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -29,6 +30,9 @@ pub struct Metrics {
     cache_hits: IntCounterVec,
     cache_misses: IntCounterVec,
     cache_rejected: IntCounterVec,
+    /// `POST /collect/events`: items by what became of them, and requests refused.
+    collected: IntCounterVec,
+    collect_refusals: IntCounterVec,
     redis_up: IntGauge,
     /// Serialises copying the caches' own counters into the registry.
     sync: Arc<Mutex<()>>,
@@ -66,6 +70,24 @@ impl Metrics {
             ),
             &["panel"],
         )?;
+        let collected = IntCounterVec::new(
+            Opts::new(
+                "collect_events_total",
+                "Events sent to /collect/events, by outcome (accepted, duplicate, rejected).",
+            ),
+            &["outcome"],
+        )?;
+        let collect_refusals = IntCounterVec::new(
+            Opts::new("collect_refusals_total", "Requests to /collect/events refused whole, by reason."),
+            &["reason"],
+        )?;
+        // Every series from the start, at 0, so that a rate over them never lacks one.
+        for outcome in ["accepted", "duplicate", "rejected"] {
+            collected.with_label_values(&[outcome]);
+        }
+        for reason in crate::collect::REASONS {
+            collect_refusals.with_label_values(&[reason]);
+        }
         // Not registered (reported only with Redis configured), so not prefixed by the registry.
         let redis_up =
             IntGauge::new("ottstats_redis_up", "1 while Redis answers, 0 while it is down; absent without Redis.")?;
@@ -75,8 +97,34 @@ impl Metrics {
         registry.register(Box::new(cache_hits.clone()))?;
         registry.register(Box::new(cache_misses.clone()))?;
         registry.register(Box::new(cache_rejected.clone()))?;
+        registry.register(Box::new(collected.clone()))?;
+        registry.register(Box::new(collect_refusals.clone()))?;
         let sync = Arc::default();
-        Ok(Metrics { registry, requests, latency, errors, cache_hits, cache_misses, cache_rejected, redis_up, sync })
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            errors,
+            cache_hits,
+            cache_misses,
+            cache_rejected,
+            collected,
+            collect_refusals,
+            redis_up,
+            sync,
+        })
+    }
+
+    /// Counts what became of a collector batch's items.
+    pub fn collected(&self, accepted: usize, duplicates: usize, rejected: usize) {
+        for (outcome, n) in [("accepted", accepted), ("duplicate", duplicates), ("rejected", rejected)] {
+            self.collected.with_label_values(&[outcome]).inc_by(n as u64);
+        }
+    }
+
+    /// Counts a collector request refused whole (`reason` is one of [`crate::collect::REASONS`]).
+    pub fn collect_refused(&self, reason: &str) {
+        self.collect_refusals.with_label_values(&[reason]).inc();
     }
 
     /// Counts the errors of a GraphQL response by their `extensions.code`.
@@ -227,6 +275,7 @@ fn route(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
+        crate::collect::PATH => crate::collect::PATH,
         p if p.starts_with("/graphql/assets/") => "/graphql/assets/{file}",
         _ => "other",
     }

@@ -20,6 +20,7 @@ use ottstats_store::DatabaseSettings;
 
 use crate::HttpSettings;
 use crate::auth::AuthSettings;
+use crate::collect::CollectSettings;
 use crate::cors::CorsOrigins;
 use crate::db_health::HealthSettings;
 use crate::documents::DocumentSettings;
@@ -57,6 +58,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// How the database is probed for `/readyz` and fast failures.
     pub health: HealthSettings,
+    /// The player collector, `POST /collect/events`: its body, its writes at once.
+    pub collect: CollectSettings,
 }
 
 /// What the environment and the flags set: each `Some` replaces the file's value (clap
@@ -154,6 +157,7 @@ impl Settings {
             ("database.sqlite_pool", self.database.sqlite_pool as usize),
             ("http.blocking_at_once", self.http.blocking_at_once),
             ("connections.max", self.connections.max),
+            ("collect.writes_in_flight", self.collect.writes_in_flight),
         ];
         for (key, n) in at_least_one {
             if n == 0 {
@@ -171,6 +175,13 @@ impl Settings {
             let message = format!(
                 "{} bytes is less than one body of `http.max_body_bytes` ({}): the largest bodies would never fit",
                 self.http.bodies_in_flight_bytes, self.http.max_body_bytes
+            );
+            return Err(SettingsError::Value { key: "http.bodies_in_flight_bytes", message });
+        }
+        if self.http.bodies_in_flight_bytes < self.collect.max_body_bytes {
+            let message = format!(
+                "{} bytes is less than one body of `collect.max_body_bytes` ({}): the largest batches would never fit",
+                self.http.bodies_in_flight_bytes, self.collect.max_body_bytes
             );
             return Err(SettingsError::Value { key: "http.bodies_in_flight_bytes", message });
         }
@@ -279,6 +290,11 @@ mod tests {
         assert_eq!((s.auth.poll_every, s.auth.grant_ttl, s.auth.touch_every), (millis(250), secs(60), secs(60)));
         let h = s.health;
         assert_eq!((h.read_probe_every, h.write_probe_every, h.probe_timeout), (millis(250), secs(5), secs(1)));
+        let c = s.collect;
+        assert_eq!(
+            (c.max_body_bytes, c.writes_in_flight, c.write_wait, c.retry_after),
+            (MIB as usize, 4, millis(500), secs(1))
+        );
         assert!(s.check().is_ok());
         // What the services take is what they had without settings.
         assert_eq!(s.services(), ServiceSettings::default());
@@ -385,6 +401,10 @@ mod tests {
         assert!(e.starts_with("setting `connections.headroom`:"), "{e}");
         let e = parse("[http]\nmax_body_bytes = \"1GiB\"\n").unwrap_err();
         assert!(e.starts_with("setting `http.bodies_in_flight_bytes`:"), "{e}");
+        let e = parse("[collect]\nwrites_in_flight = 0\n").unwrap_err();
+        assert_eq!(e, "setting `collect.writes_in_flight`: must be at least 1");
+        let e = parse("[collect]\nmax_body_bytes = \"1GiB\"\n").unwrap_err();
+        assert!(e.contains("`collect.max_body_bytes`"), "{e}");
     }
 
     #[test]

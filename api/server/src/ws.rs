@@ -6,7 +6,8 @@
 //! ([`ws_guard`](super::ws_guard)), and an acknowledged socket is served by
 //! [`ws_session`](super::ws_session). Close codes: 4400 for a message the protocol does
 //! not allow, 1009 for one too long, 4401 for a subscription sent before
-//! `connection_init`, 4403 for a missing or bad key (and later, when the key is revoked),
+//! `connection_init`, 4403 for a missing or bad key or an ingest key (and later, when the
+//! key is revoked),
 //! 4408 when no `connection_init` comes in time, 4409 for a reused operation id, 4429 for
 //! a second `connection_init`, 4499 for a client that does not read its pushes, 4500
 //! when the key cannot be checked.
@@ -94,6 +95,10 @@ async fn serve(state: AppState, socket: WebSocket) {
             return close(&mut sink, 4500, "Internal server error").await;
         }
     };
+    if access.grant.scopes.is_ingest_only() {
+        let reason = format!("Forbidden: an ingest key may only send player events to POST {}", super::collect::PATH);
+        return close(&mut sink, 4403, &reason).await;
+    }
     let tenant_id = access.tenant.id;
     if write(&mut sink, r#"{"type":"connection_ack"}"#.to_owned(), limits.write_timeout).await.is_err() {
         return;

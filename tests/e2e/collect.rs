@@ -1,0 +1,388 @@
+//! `POST /collect/events`, the player collector: a JSON array or NDJSON of
+//! `PlayerEventInput`, reported item by item as `recordEvents` reports, with an ingest
+//! key (which opens nothing else), open CORS, bounded bodies, per-key rate limits, and
+//! 503 with `Retry-After` when the database falls behind or fails (what got 200 is
+//! stored, what got 503 is not).
+
+use std::time::{Duration, Instant};
+
+use ottstats_domain::access::{NewKey, Scopes};
+use ottstats_domain::tenant::Tenant;
+use ottstats_server::{AppState, CollectSettings, CorsOrigins, HttpSettings, Settings};
+use ottstats_tests::ws::WsClient;
+use ottstats_tests::{Env, TestApp, TestBackend, TestServer, on_each_backend};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde_json::{Value, json};
+
+use crate::operations;
+
+const EVENTS: &str = "{ user(id: \"u1\") { activity(period: {from: \"2026-01-01\", to: \"2026-02-01\", timeZone: \"UTC\"}) { events { totalCount } } } }";
+const RECORD_EVENTS_REPORT: &str = "mutation($e: [PlayerEventInput!]!) { recordEvents(events: $e) { accepted duplicates rejected { index code argument message } } }";
+
+fn event(id: &str) -> Value {
+    json!({"id": id, "sessionId": "s1", "userId": "u1", "type": "PLAYING", "occurredAt": "2026-01-10T10:00:00Z",
+           "position": 30.5, "contentKind": "VOD", "contentId": "m1", "device": "Chrome", "playedSeconds": 10})
+}
+
+fn with(mut event: Value, field: &str, value: Value) -> Value {
+    event[field] = value;
+    event
+}
+
+fn ndjson(items: &[Value]) -> String {
+    items.iter().map(|i| format!("{i}\n")).collect()
+}
+
+/// What a collector request got: status, headers and JSON body.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// How the key goes.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Bearer(&'a str),
+    Query(&'a str),
+    None,
+}
+
+async fn send(server: &TestServer, key: Key<'_>, content_type: &str, body: String) -> Answer {
+    let mut url = server.url("/collect/events");
+    let client = reqwest::Client::new();
+    if let Key::Query(k) = key {
+        url = format!("{url}?key={k}");
+    }
+    let mut request = client.post(url).header("content-type", content_type).body(body);
+    if let Key::Bearer(k) = key {
+        request = request.bearer_auth(k);
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("POST /collect/events: {e}"));
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
+    Answer { status, headers, body }
+}
+
+async fn key(env: &Env, tenant: &Tenant, scopes: &str) -> String {
+    let new = NewKey { name: scopes.to_owned(), scopes: Scopes::parse(scopes).unwrap(), expires_at: None };
+    env.services.keys.create_key(tenant.id, new).await.unwrap_or_else(|e| panic!("{e}")).1
+}
+
+async fn seed_user(server: &TestServer, key: &str) {
+    let users = json!([{"id": "u1", "name": "Ana", "registeredAt": "2026-01-01T12:00:00Z"}]);
+    let (_, body) = server.graphql(Some(key), operations::UPSERT_USERS, json!({"u": users})).await;
+    assert_eq!(body["data"]["upsertUsers"]["accepted"], 1, "{body}");
+}
+
+async fn events_stored(server: &TestServer, read_key: &str) -> Value {
+    let (status, body) = server.graphql(Some(read_key), EVENTS, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["user"]["activity"]["events"]["totalCount"].clone()
+}
+
+async fn reports_item_by_item_as_record_events_does(env: Env) {
+    let TestApp { server, tenant, key: full } = env.spawn_app().await;
+    seed_user(&server, &full).await;
+    let (ingest, read) = (key(&env, &tenant, "ingest").await, key(&env, &tenant, "read").await);
+
+    // An array: a valid event, the same id again, a value the domain refuses, an item that
+    // is no event at all.
+    let items = [event("a1"), event("a1"), with(event("a2"), "type", json!("JUMP")), json!(42)];
+    let a = send(&server, Key::Bearer(&ingest), "application/json", json!(items).to_string()).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.header("content-type"), "application/json; charset=utf-8");
+    let rejected: Vec<(Value, Value, Value)> = a.body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["index"].clone(), r["argument"].clone(), r["code"].clone()))
+        .collect();
+    assert_eq!((a.body["accepted"].clone(), a.body["duplicates"].clone()), (json!(1), json!(1)), "{}", a.body);
+    assert_eq!(
+        rejected,
+        [(json!(2), json!("type"), json!("BAD_USER_INPUT")), (json!(3), json!("event"), json!("BAD_USER_INPUT"))]
+    );
+    assert!(a.body["rejected"][0].get("line").is_none(), "an array's items have no line");
+    // Stored the moment the answer came: read right after.
+    assert_eq!(events_stored(&server, &read).await, 1);
+
+    // NDJSON, as `text/plain` with the key in the query string (as `navigator.sendBeacon`
+    // sends it): a new event, a blank line, the stored one again, a line that is no JSON,
+    // an instant that is none.
+    let body = format!(
+        "{}\n   \n{}{{\"id\": \"n2\",\n{}",
+        event("n1"),
+        ndjson(&[event("a1")]),
+        ndjson(&[with(event("n3"), "occurredAt", json!("yesterday"))])
+    );
+    let a = send(&server, Key::Query(&ingest), "text/plain;charset=UTF-8", body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let rejected: Vec<(Value, Value, Value)> = a.body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["index"].clone(), r["line"].clone(), r["argument"].clone()))
+        .collect();
+    assert_eq!((a.body["accepted"].clone(), a.body["duplicates"].clone()), (json!(1), json!(1)), "{}", a.body);
+    assert_eq!(rejected, [(json!(2), json!(4), json!("event")), (json!(3), json!(5), json!("occurredAt"))]);
+    assert_eq!(events_stored(&server, &read).await, 2);
+    // `application/x-ndjson` with a bearer key; a key with `write` may collect too.
+    let a = send(&server, Key::Bearer(&full), "application/x-ndjson", ndjson(&[event("x1")])).await;
+    assert_eq!((a.status, a.body["accepted"].clone()), (200, json!(1)), "{}", a.body);
+
+    // The report is `recordEvents`' for the same batch, field for field.
+    let batch = |p: &str| {
+        vec![event(&format!("{p}1")), event(&format!("{p}1")), with(event(&format!("{p}2")), "position", json!(-1))]
+    };
+    let (_, graphql) = server.graphql(Some(&full), RECORD_EVENTS_REPORT, json!({"e": batch("g")})).await;
+    let a = send(&server, Key::Bearer(&ingest), "application/json", json!(batch("c")).to_string()).await;
+    assert_eq!(a.body, graphql["data"]["recordEvents"], "{graphql}");
+    assert_eq!(a.body["rejected"][0]["argument"], "position");
+    assert_eq!(events_stored(&server, &read).await, 5);
+    // A body that is no batch is refused whole.
+    let a = send(&server, Key::Bearer(&ingest), "application/json", "[{\"id\": ".into()).await;
+    assert_eq!((a.status, a.code()), (400, "BAD_USER_INPUT"), "{}", a.body);
+    let a = send(&server, Key::Bearer(&ingest), "application/x-www-form-urlencoded", "a=1".into()).await;
+    assert_eq!((a.status, a.code()), (415, "BAD_USER_INPUT"), "{}", a.body);
+}
+
+async fn keys_open_the_collector_and_nothing_else(env: Env) {
+    let TestApp { server, tenant, key: full } = env.spawn_app().await;
+    seed_user(&server, &full).await;
+    let (ingest, read) = (key(&env, &tenant, "ingest").await, key(&env, &tenant, "read").await);
+    let one = || json!([event("k1")]).to_string();
+    // No key, a bad key: 401. A key without `ingest` or `write`: 403.
+    for k in [Key::None, Key::Bearer("ott_1_nope"), Key::Query("ott_1_nope")] {
+        let a = send(&server, k, "application/json", one()).await;
+        assert_eq!((a.status, a.code()), (401, "UNAUTHENTICATED"), "{}", a.body);
+        assert_eq!(a.header("www-authenticate"), "Bearer");
+    }
+    let a = send(&server, Key::Bearer(&read), "application/json", one()).await;
+    assert_eq!((a.status, a.code()), (403, "FORBIDDEN"), "{}", a.body);
+    assert_eq!(a.body["errors"][0]["extensions"]["scope"], "ingest");
+    assert_eq!(send(&server, Key::Bearer(&ingest), "application/json", one()).await.status, 200);
+
+    // The ingest key at every other endpoint: refused whole, saying where it may go.
+    let (status, body) = server.graphql(Some(&ingest), "{ __typename }", Value::Null).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (403, json!("FORBIDDEN")), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("/collect/events"), "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    let (status, body) = server.graphql(Some(&ingest), operations::RECORD_EVENTS, json!({"e": [event("k2")]})).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (403, json!("FORBIDDEN")), "{body}");
+    let get = reqwest::Client::new()
+        .get(server.url("/graphql?query=%7B__typename%7D"))
+        .bearer_auth(&ingest)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 403);
+    let body: Value = get.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let refused = WsClient::connect(&server.ws_url(), json!({"Authorization": format!("Bearer {ingest}")})).await;
+    let (code, reason) = refused.err().expect("an ingest key opens no socket");
+    assert_eq!(code, 4403);
+    assert!(reason.contains("ingest key") && reason.contains("/collect/events"), "{reason}");
+    // `/metrics` takes no key: the ingest key changes nothing there.
+    server.metrics().await;
+    // With `read` beside `ingest`, the key reads as a read key does.
+    let both = key(&env, &tenant, "ingest read").await;
+    assert_eq!(server.graphql(Some(&both), "{ __typename }", Value::Null).await.0, 200);
+    assert!(WsClient::connect(&server.ws_url(), json!({"Authorization": format!("Bearer {both}")})).await.is_ok());
+    // Only the collected event went in: the refused mutation stored nothing.
+    assert_eq!(events_stored(&server, &read).await, 1);
+}
+
+async fn cors_is_open_whatever_the_allow_list(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    let ingest = key(&env, &tenant, "ingest").await;
+    let cors_origins = CorsOrigins::parse("https://dashboard.example.com").unwrap();
+    let http = HttpSettings { cors_origins, ..HttpSettings::default() };
+    let server = TestServer::start(AppState::with_settings(env.services.clone(), None, http)).await;
+    let client = reqwest::Client::new();
+    let preflight = |path: &str| {
+        client
+            .request(reqwest::Method::OPTIONS, server.url(path))
+            .header("origin", "https://player.example.org")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+    };
+    let r = preflight("/collect/events").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let h = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    assert_eq!(h("access-control-allow-origin"), "*");
+    assert!(h("access-control-allow-methods").contains("post"), "{:?}", r.headers());
+    let allowed = h("access-control-allow-headers");
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+    assert_eq!(h("access-control-max-age"), "86400");
+    assert_eq!(h("access-control-allow-credentials"), "", "never with credentials");
+    // The allow-list still holds for /graphql.
+    let r = preflight("/graphql").await.unwrap();
+    assert_eq!(r.headers().get("access-control-allow-origin"), None, "{:?}", r.headers());
+    // The answer itself, and a refusal, carry the header too.
+    for k in [Key::Bearer(&ingest), Key::None] {
+        let mut request = client
+            .post(server.url("/collect/events"))
+            .header("origin", "https://player.example.org")
+            .header("content-type", "text/plain")
+            .body(json!([event("o1")]).to_string());
+        if let Key::Bearer(k) = k {
+            request = request.bearer_auth(k);
+        }
+        let r = request.send().await.unwrap();
+        assert!(matches!(r.status().as_u16(), 200 | 401), "{}", r.status());
+        assert_eq!(r.headers().get("access-control-allow-origin").unwrap(), "*");
+    }
+}
+
+async fn bounds_bodies_batches_and_rates(env: Env) {
+    let (tenant, _) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    assert!(env.services.tenants.set_rate_limit(tenant.id, Some(20)).await.unwrap());
+    let ingest = key(&env, &tenant, "ingest").await;
+    let collect = CollectSettings { max_body_bytes: 64 * 1024, ..CollectSettings::default() };
+    let state = AppState::from_settings(env.services.clone(), None, Settings { collect, ..Settings::default() });
+    let server = TestServer::start(state).await;
+    // Over the body's bound: 413, with a code.
+    let big = ndjson(&vec![event("b"); 400]);
+    assert!(big.len() > 64 * 1024);
+    let a = send(&server, Key::Bearer(&ingest), "application/x-ndjson", big.clone()).await;
+    assert_eq!((a.status, a.code()), (413, "BAD_USER_INPUT"), "{}", a.body);
+    // More items than a batch may hold: refused whole, before any is parsed or stored.
+    let a = send(&server, Key::Bearer(&ingest), "application/x-ndjson", "{}\n".repeat(10_001)).await;
+    assert_eq!((a.status, a.code()), (400, "BAD_USER_INPUT"), "{}", a.body);
+    assert_eq!(a.body["errors"][0]["extensions"]["argument"], "events");
+    // A point per item, from the key's bucket of 20 a minute.
+    let batch = |n: usize, p: &str| json!((0..n).map(|i| event(&format!("{p}{i}"))).collect::<Vec<_>>()).to_string();
+    let a = send(&server, Key::Bearer(&ingest), "application/json", batch(15, "r")).await;
+    assert_eq!((a.status, a.body["accepted"].clone()), (200, json!(15)), "{}", a.body);
+    let a = send(&server, Key::Bearer(&ingest), "application/json", batch(10, "s")).await;
+    assert_eq!((a.status, a.code()), (429, "RATE_LIMITED"), "{}", a.body);
+    let retry: u64 = a.header("retry-after").parse().unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    assert_eq!(a.body["extensions"]["rateLimit"]["cost"], 10);
+    let metrics = server.metrics().await;
+    for line in [
+        "ottstats_collect_refusals_total{reason=\"too_large\"} 1",
+        "ottstats_collect_refusals_total{reason=\"bad_request\"} 1",
+        "ottstats_collect_refusals_total{reason=\"rate_limited\"} 1",
+        "ottstats_collect_events_total{outcome=\"accepted\"} 15",
+    ] {
+        assert!(metrics.contains(line), "{line} is not in\n{metrics}");
+    }
+}
+
+/// Holds the database's write lock from a connection of its own until dropped (or
+/// `release`d): SQLite's, for the whole file; PostgreSQL's, on the events table.
+struct Stall(Option<sea_orm::DatabaseTransaction>);
+
+impl Stall {
+    async fn hold(env: &Env) -> Stall {
+        let db = sea_orm::Database::connect(&env.db.url).await.unwrap();
+        let txn = db.begin().await.unwrap();
+        let statement = match env.db.backend {
+            TestBackend::Sqlite => "CREATE TABLE collector_stall (x INTEGER)",
+            TestBackend::Postgres => "LOCK TABLE player_events IN EXCLUSIVE MODE",
+        };
+        txn.execute_unprepared(statement).await.unwrap();
+        Stall(Some(txn))
+    }
+
+    async fn release(mut self) {
+        if let Some(txn) = self.0.take() {
+            txn.rollback().await.unwrap();
+        }
+    }
+}
+
+async fn answers_503_when_the_database_falls_behind(env: Env) {
+    let (tenant, full) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    let (ingest, read) = (key(&env, &tenant, "ingest").await, key(&env, &tenant, "read").await);
+    let collect = CollectSettings {
+        writes_in_flight: 1,
+        write_wait: Duration::from_millis(200),
+        retry_after: Duration::from_secs(3),
+        ..CollectSettings::default()
+    };
+    let state = AppState::from_settings(env.services.clone(), None, Settings { collect, ..Settings::default() });
+    let server = TestServer::start(state.clone()).await;
+    seed_user(&server, &full).await;
+    // Keys known before the stall (their first lookup writes nothing anyway).
+    assert_eq!(send(&server, Key::Bearer(&ingest), "application/json", "[]".into()).await.status, 200);
+    let batch = |p: &str| json!((0..3).map(|i| event(&format!("{p}{i}"))).collect::<Vec<_>>()).to_string();
+
+    let stall = Stall::hold(&env).await;
+    let first = tokio::spawn({
+        let (url, ingest, body) = (server.url("/collect/events"), ingest.clone(), batch("first"));
+        async move {
+            let r = reqwest::Client::new().post(url).bearer_auth(ingest).body(body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    });
+    // The first batch holds the one slot, waiting on the database.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while state.collect.writes.available_permits() > 0 {
+        assert!(Instant::now() < deadline, "the first batch never reached the database");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = Instant::now();
+    let second = send(&server, Key::Bearer(&ingest), "application/json", batch("second")).await;
+    assert_eq!((second.status, second.code()), (503, "UNAVAILABLE"), "{}", second.body);
+    assert_eq!(second.header("retry-after"), "3");
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} for a slot", started.elapsed());
+    assert!(second.body["errors"][0]["message"].as_str().unwrap().contains("behind"), "{}", second.body);
+    assert!(!first.is_finished(), "the first batch was answered while the database was held");
+
+    stall.release().await;
+    let (status, report) = first.await.unwrap();
+    assert_eq!((status, report), (200, json!({"accepted": 3, "duplicates": 0, "rejected": []})));
+    // What got 200 is there; what got 503 is not, not even in part: sent again, all of it
+    // is new.
+    assert_eq!(events_stored(&server, &read).await, 3);
+    let again = send(&server, Key::Bearer(&ingest), "application/json", batch("second")).await;
+    assert_eq!((again.status, again.body["accepted"].clone()), (200, json!(3)), "{}", again.body);
+    assert_eq!(events_stored(&server, &read).await, 6);
+    assert!(server.metrics().await.contains("ottstats_collect_refusals_total{reason=\"busy\"} 1"));
+}
+
+async fn a_write_that_fails_is_503_and_stores_nothing(env: Env) {
+    let TestApp { server, tenant, key: full } = env.spawn_app().await;
+    seed_user(&server, &full).await;
+    let (ingest, read) = (key(&env, &tenant, "ingest").await, key(&env, &tenant, "read").await);
+    let batch = json!([event("f1"), event("f2"), event("f3")]).to_string();
+    // The events' table taken away: every insert fails.
+    let db = sea_orm::Database::connect(&env.db.url).await.unwrap();
+    db.execute_unprepared("ALTER TABLE player_events RENAME TO player_events_away").await.unwrap();
+    let a = send(&server, Key::Bearer(&ingest), "application/json", batch.clone()).await;
+    db.execute_unprepared("ALTER TABLE player_events_away RENAME TO player_events").await.unwrap();
+    // Never INTERNAL to the client, never a detail of the failure.
+    assert_eq!((a.status, a.code()), (503, "UNAVAILABLE"), "{}", a.body);
+    assert_eq!(a.header("retry-after"), "1");
+    assert!(!a.body.to_string().contains("player_events"), "{}", a.body);
+    // Nothing of it was written: sent again, all of it is new.
+    let a = send(&server, Key::Bearer(&ingest), "application/json", batch).await;
+    assert_eq!((a.status, a.body["accepted"].clone()), (200, json!(3)), "{}", a.body);
+    assert_eq!(events_stored(&server, &read).await, 3);
+    assert!(server.metrics().await.contains("ottstats_collect_refusals_total{reason=\"unavailable\"} 1"));
+}
+
+on_each_backend!(
+    reports_item_by_item_as_record_events_does,
+    keys_open_the_collector_and_nothing_else,
+    cors_is_open_whatever_the_allow_list,
+    bounds_bodies_batches_and_rates,
+    answers_503_when_the_database_falls_behind,
+    a_write_that_fails_is_503_and_stores_nothing,
+);
