@@ -106,6 +106,58 @@ async fn import_reports_bad_lines_and_stores_the_good_ones() {
     .await;
 }
 
+/// Small batches: the reader runs ahead of the writes, events are stored two batches at
+/// a time, yet a later line of a user still wins, every bad line is reported with its
+/// number and the counts are those of one big batch.
+#[tokio::test]
+async fn batches_read_ahead_keep_the_file_order_where_it_matters() {
+    each_backend(|db| async move {
+        let key = create_tenant(&db, "Acme");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let users = dir.path().join("users.csv");
+        let mut csv = String::from("id,name,gender,birthDate,country,state,city,registeredAt\n");
+        for round in 0..3 {
+            for i in 0..5 {
+                csv.push_str(&format!("u{i},Name {i} v{round},FEMALE,,CL,,,2026-01-0{}T10:00:00Z\n", round + 1));
+            }
+        }
+        // Line 17: bad in the last batch but one.
+        csv.push_str("bad,Bad,MALE,,XX,,,2026-01-05T10:00:00Z\n");
+        std::fs::write(&users, csv).unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "users", path(&users), "--api-key", &key, "--batch", "2", "--bulk-from", "2"]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("line 17: country:"), "{stderr}");
+        assert!(stdout.contains("15 accepted, 0 duplicates, 1 rejected"), "{stdout}");
+        let tenant = db.store.find_by_api_key(&key).await.ok().flatten().unwrap_or_else(|| panic!("tenant"));
+        let ids: Vec<String> = (0..5).map(|i| format!("u{i}")).collect();
+        let mut found: Vec<(String, String)> =
+            db.store.find_users(tenant.id, &ids).await.unwrap_or_default().into_iter().map(|u| (u.id, u.name)).collect();
+        found.sort();
+        let last: Vec<(String, String)> = (0..5).map(|i| (format!("u{i}"), format!("Name {i} v2"))).collect();
+        assert_eq!(found, last, "the last line of each user wins");
+
+        let events = dir.path().join("events.ndjson");
+        let mut lines = String::new();
+        for i in 0..9 {
+            // Every third line repeats the one before it.
+            let n = if i % 3 == 2 { i - 1 } else { i };
+            lines.push_str(&format!(
+                "{{\"id\":\"e{n}\",\"sessionId\":\"s{}\",\"userId\":\"u{}\",\"type\":\"PLAY\",\"occurredAt\":\"2026-01-10T10:00:0{n}Z\"}}\n",
+                n % 2,
+                n % 2
+            ));
+        }
+        lines.push_str("{not json\n");
+        std::fs::write(&events, lines).unwrap_or_else(|e| panic!("{e}"));
+        let out = ottstats(&db, &["import", "events", path(&events), "--api-key", &key, "--batch", "2", "--bulk-from", "2"]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(stderr.contains("line 10: not a valid object"), "{stderr}");
+        assert!(stdout.contains("6 accepted, 3 duplicates, 1 rejected"), "{stdout}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn generated_users_are_deterministic_and_import_cleanly() {
     each_backend(|db| async move {

@@ -10,6 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ottstats_domain::DomainError;
+use ottstats_domain::ingest::IngestReport;
 use ottstats_domain::repository::TenantRepository;
 use ottstats_domain::tenant::Tenant;
 use ottstats_store::Store;
@@ -39,50 +41,111 @@ struct Totals {
     rejected: usize,
 }
 
-struct Importer<'a, K: Kind> {
+/// A batch as read: drafts with their line numbers, and the lines that could not be
+/// read at all, in file order.
+struct Chunk<D> {
+    lines: Vec<u64>,
+    drafts: Vec<D>,
+    unreadable: Vec<(u64, String)>,
+}
+
+impl<D> Chunk<D> {
+    fn with_capacity(n: usize) -> Chunk<D> {
+        Chunk { lines: Vec::with_capacity(n), drafts: Vec::with_capacity(n), unreadable: Vec::new() }
+    }
+}
+
+/// The reading side, on a thread of its own: it parses the next batches while the store
+/// writes the last ones, handing them over through a channel of two.
+struct Reader<D> {
+    to_writer: tokio::sync::mpsc::Sender<Result<Chunk<D>, CliError>>,
+    chunk: Chunk<D>,
+    size: usize,
+    /// The writer stopped (it failed): nothing more is read.
+    closed: bool,
+}
+
+impl<D> Reader<D> {
+    fn push(&mut self, line: u64, draft: D) {
+        self.chunk.lines.push(line);
+        self.chunk.drafts.push(draft);
+        if self.chunk.drafts.len() >= self.size {
+            self.flush();
+        }
+    }
+
+    fn reject(&mut self, line: u64, reason: String) {
+        self.chunk.unreadable.push((line, reason));
+    }
+
+    fn flush(&mut self) {
+        let chunk = std::mem::replace(&mut self.chunk, Chunk::with_capacity(self.size));
+        if chunk.drafts.is_empty() && chunk.unreadable.is_empty() {
+            return;
+        }
+        self.closed |= self.to_writer.blocking_send(Ok(chunk)).is_err();
+    }
+}
+
+/// The writing side: stores each batch as it comes, up to [`Kind::IN_FLIGHT`] at once.
+struct Writer<'a, K: Kind> {
     store: &'a Store,
     tenant: Tenant,
     progress: ProgressBar,
-    /// (line number, draft)
-    batch: Vec<(u64, K::Draft)>,
     totals: Totals,
     /// Items sent so far, to refresh the planner's statistics once early on.
     sent: usize,
-    /// Items sent to the store at once.
-    batch_size: usize,
+    _kind: std::marker::PhantomData<K>,
 }
 
-impl<K: Kind> Importer<'_, K> {
+impl<K: Kind> Writer<'_, K> {
     fn reject(&mut self, line: u64, reason: &str) {
         self.totals.rejected += 1;
         self.progress.suspend(|| eprintln!("line {line}: {reason}"));
     }
 
-    async fn push(&mut self, line: u64, draft: K::Draft) -> Result<(), CliError> {
-        self.batch.push((line, draft));
-        if self.batch.len() >= self.batch_size {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> Result<(), CliError> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::take(&mut self.batch);
-        let (lines, drafts): (Vec<u64>, Vec<K::Draft>) = batch.into_iter().unzip();
-        let report = K::ingest(self.store, self.tenant.id, &drafts).await?;
-        let before = self.sent;
-        self.sent += drafts.len();
-        if before < ANALYZE_AFTER && self.sent >= ANALYZE_AFTER {
-            self.store.refresh_statistics().await?;
-        }
+    fn account(&mut self, lines: &[u64], report: IngestReport) {
         self.totals.accepted += report.accepted;
         self.totals.duplicates += report.duplicates;
         for r in report.rejected {
             let line = lines.get(r.index).copied().unwrap_or_default();
             self.reject(line, &format!("{}: {}", r.argument, r.message));
+        }
+    }
+
+    async fn run(
+        &mut self,
+        mut from_reader: tokio::sync::mpsc::Receiver<Result<Chunk<K::Draft>, CliError>>,
+    ) -> Result<(), CliError> {
+        use futures_util::StreamExt;
+        let (store, tenant) = (self.store, self.tenant.id);
+        let mut in_flight = futures_util::stream::FuturesOrdered::new();
+        while let Some(chunk) = from_reader.recv().await {
+            let Chunk { lines, drafts, unreadable } = chunk?;
+            for (line, reason) in unreadable {
+                self.reject(line, &reason);
+            }
+            if drafts.is_empty() {
+                continue;
+            }
+            if in_flight.len() >= K::IN_FLIGHT.max(1)
+                && let Some(done) = in_flight.next().await
+            {
+                let (lines, report): (Vec<u64>, Result<IngestReport, DomainError>) = done;
+                self.account(&lines, report?);
+            }
+            let before = self.sent;
+            self.sent += drafts.len();
+            if before < ANALYZE_AFTER && self.sent >= ANALYZE_AFTER {
+                self.store.refresh_statistics().await?;
+            }
+            in_flight.push_back(async move {
+                let report = K::ingest(store, tenant, &drafts).await;
+                (lines, report)
+            });
+        }
+        while let Some((lines, report)) = in_flight.next().await {
+            self.account(&lines, report?);
         }
         Ok(())
     }
@@ -117,27 +180,40 @@ pub async fn run<K: Kind>(args: ImportArgs) -> Result<ExitCode, CliError> {
         ..ottstats_store::DatabaseSettings::default()
     };
     let store = Store::open_with(&settings).await?;
-    let batch_size = args.batch as usize;
     let tenant = store
         .find_by_api_key(args.api_key.trim())
         .await?
         .ok_or_else(|| CliError::Usage("the API key is not valid".into()))?;
     let progress = progress_bar(len);
-    let reader = BufReader::with_capacity(1 << 16, progress.wrap_read(file));
-    let mut importer: Importer<K> = Importer {
+    let batch_size = args.batch as usize;
+    let (to_writer, from_reader) = tokio::sync::mpsc::channel(2);
+    let read_progress = progress.clone();
+    let reading = std::thread::spawn(move || {
+        let reader = BufReader::with_capacity(1 << 16, read_progress.wrap_read(file));
+        let mut out = Reader { to_writer, chunk: Chunk::with_capacity(batch_size), size: batch_size, closed: false };
+        let read = match format {
+            FileFormat::Ndjson => read_ndjson::<K, _>(reader, &mut out),
+            FileFormat::Csv => read_csv::<K, _>(reader, &mut out),
+        };
+        match read {
+            Ok(()) => out.flush(),
+            Err(e) => {
+                let _ = out.to_writer.blocking_send(Err(e));
+            }
+        }
+    });
+    let mut importer: Writer<K> = Writer {
         store: &store,
         tenant,
         progress: progress.clone(),
-        batch: Vec::with_capacity(batch_size),
         totals: Totals::default(),
         sent: 0,
-        batch_size,
+        _kind: std::marker::PhantomData,
     };
-    match format {
-        FileFormat::Ndjson => read_ndjson(reader, &mut importer).await?,
-        FileFormat::Csv => read_csv(reader, &mut importer).await?,
-    }
-    importer.flush().await?;
+    let written = importer.run(from_reader).await;
+    // The reader ends by itself once the channel is dropped (it stops reading).
+    let _ = reading.join();
+    written?;
     store.refresh_statistics().await?;
     progress.finish_and_clear();
     let t = &importer.totals;
@@ -156,22 +232,25 @@ pub async fn run<K: Kind>(args: ImportArgs) -> Result<ExitCode, CliError> {
     Ok(code)
 }
 
-async fn read_ndjson<K: Kind, R: BufRead>(reader: R, importer: &mut Importer<'_, K>) -> Result<(), CliError> {
+fn read_ndjson<K: Kind, R: BufRead>(reader: R, out: &mut Reader<K::Draft>) -> Result<(), CliError> {
     for (i, line) in reader.lines().enumerate() {
+        if out.closed {
+            return Ok(());
+        }
         let number = i as u64 + 1;
         let line = line.map_err(|e| CliError::Io(format!("cannot read line {number}"), e))?;
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<K::Record>(&line) {
-            Ok(record) => importer.push(number, record.into()).await?,
-            Err(e) => importer.reject(number, &format!("not a valid object: {}", json_fault(&e))),
+            Ok(record) => out.push(number, record.into()),
+            Err(e) => out.reject(number, format!("not a valid object: {}", json_fault(&e))),
         }
     }
     Ok(())
 }
 
-async fn read_csv<K: Kind, R: Read>(reader: R, importer: &mut Importer<'_, K>) -> Result<(), CliError> {
+fn read_csv<K: Kind, R: Read>(reader: R, out: &mut Reader<K::Draft>) -> Result<(), CliError> {
     // Header names are trimmed (` name` is `name`); values are trimmed by validation.
     let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::Headers).flexible(false).from_reader(reader);
     let headers = match csv.headers() {
@@ -181,12 +260,15 @@ async fn read_csv<K: Kind, R: Read>(reader: R, importer: &mut Importer<'_, K>) -
     let names: Vec<&str> = headers.iter().collect();
     header::check(&names, K::COLUMNS).map_err(CliError::Usage)?;
     for record in csv.records() {
+        if out.closed {
+            return Ok(());
+        }
         match record {
             Ok(row) => {
                 let number = row.position().map_or(0, |p| p.line());
                 match row.deserialize::<K::Record>(Some(&headers)) {
-                    Ok(r) => importer.push(number, r.into()).await?,
-                    Err(e) => importer.reject(number, &format!("not a valid row: {e}")),
+                    Ok(r) => out.push(number, r.into()),
+                    Err(e) => out.reject(number, format!("not a valid row: {e}")),
                 }
             }
             Err(e) => {
@@ -200,7 +282,7 @@ async fn read_csv<K: Kind, R: Read>(reader: R, importer: &mut Importer<'_, K>) -
                     }
                     _ => format!("not a CSV row: {e}"),
                 };
-                importer.reject(number, &reason);
+                out.reject(number, reason);
             }
         }
     }

@@ -16,7 +16,7 @@ use super::header::Column;
 pub trait Kind {
     /// A line as read: camelCase keys (snake_case accepted).
     type Record: DeserializeOwned;
-    type Draft: From<Self::Record>;
+    type Draft: From<Self::Record> + Send + 'static;
     /// Whether CSV files are accepted (NDJSON always is).
     const CSV: bool;
     /// Plural name for messages.
@@ -24,6 +24,10 @@ pub trait Kind {
     /// The fields of a line, in the documented order (the CSV header is checked
     /// against them; see `docs/import.md`).
     const COLUMNS: &'static [Column];
+    /// Batches stored at once. Events and logins are inserted once each by id, so their
+    /// batches may commit in any order; a later user or content must win over an earlier
+    /// one, so theirs go one after the other (their lines are still read meanwhile).
+    const IN_FLIGHT: usize;
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[Self::Draft]) -> Result<IngestReport, DomainError>;
 }
@@ -38,6 +42,7 @@ impl Kind for Users {
     type Draft = UserDraft;
     const CSV: bool = true;
     const NAME: &'static str = "users";
+    const IN_FLIGHT: usize = 1;
     const COLUMNS: &'static [Column] = &[
         Column::required("id"),
         Column::required("name"),
@@ -59,6 +64,7 @@ impl Kind for Events {
     type Draft = PlayerEventDraft;
     const CSV: bool = false;
     const NAME: &'static str = "events";
+    const IN_FLIGHT: usize = 2;
     const COLUMNS: &'static [Column] = &[
         Column::required("id"),
         Column::required("sessionId").alias("session_id"),
@@ -84,6 +90,7 @@ impl Kind for Logins {
     type Draft = LoginDraft;
     const CSV: bool = false;
     const NAME: &'static str = "logins";
+    const IN_FLIGHT: usize = 2;
     const COLUMNS: &'static [Column] = &[
         Column::required("id"),
         Column::required("userId").alias("user_id"),
@@ -101,6 +108,7 @@ impl Kind for Contents {
     type Draft = ContentDraft;
     const CSV: bool = false;
     const NAME: &'static str = "contents";
+    const IN_FLIGHT: usize = 1;
     const COLUMNS: &'static [Column] = &[Column::required("id"), Column::required("kind"), Column::required("title")];
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[ContentDraft]) -> Result<IngestReport, DomainError> {
