@@ -49,17 +49,31 @@ fn lock_key(text: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// Advisory lock buckets sessions hash into. A batch of 10,000 sessions takes at most this
+/// many locks, well inside PostgreSQL's shared lock table (64 × max_connections by
+/// default), where one lock per session would overflow it ("out of shared memory");
+/// two batches whose sessions share a bucket wait for each other, which is only slower.
+const SESSION_LOCK_BUCKETS: i64 = 512;
+/// The first key of the two-key advisory locks of sessions, apart from the other locks.
+const SESSION_LOCK_CLASS: i32 = 0x5e55;
+
 /// The statement taking PostgreSQL's advisory locks of `sessions` (user id, session id)
 /// until the transaction ends, in a fixed order so that two batches cannot deadlock.
 pub(crate) fn session_locks(tenant: TenantId, sessions: &[(&str, &str)]) -> Option<String> {
     if sessions.is_empty() {
         return None;
     }
-    let mut keys: Vec<i64> = sessions.iter().map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0))).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
-    Some(format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {}) AS t(k) ORDER BY k", values.join(",")))
+    let mut buckets: Vec<i64> = sessions
+        .iter()
+        .map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0)).rem_euclid(SESSION_LOCK_BUCKETS))
+        .collect();
+    buckets.sort_unstable();
+    buckets.dedup();
+    let values: Vec<String> = buckets.iter().map(|k| format!("({k})")).collect();
+    Some(format!(
+        "SELECT pg_advisory_xact_lock({SESSION_LOCK_CLASS}, k::int) FROM (VALUES {}) AS t(k) ORDER BY k",
+        values.join(",")
+    ))
 }
 
 pub(crate) type Sessions = BTreeMap<SessionKey, Vec<EventAndStoredPlayback>>;
@@ -422,5 +436,14 @@ mod tests {
         // SHA-256("abc") starts ba7816bf8f01cfea.
         assert_eq!(lock_key("abc"), i64::from_be_bytes([0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea]));
         assert_ne!(lock_key("1\u{0}u\u{0}s"), lock_key("2\u{0}u\u{0}s"));
+    }
+
+    #[test]
+    fn many_sessions_take_a_bounded_number_of_locks() {
+        let sessions: Vec<(String, String)> = (0..10_000).map(|i| (format!("u{i}"), format!("s{i}"))).collect();
+        let refs: Vec<(&str, &str)> = sessions.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
+        let sql = session_locks(TenantId(1), &refs).unwrap();
+        assert_eq!(sql.matches("),(").count() + 1, SESSION_LOCK_BUCKETS as usize);
+        assert!(session_locks(TenantId(1), &[]).is_none());
     }
 }

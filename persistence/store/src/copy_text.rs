@@ -87,6 +87,19 @@ impl CopyRows {
         }
     }
 
+    /// A date as PostgreSQL reads it: ISO, with years before 1 written `BC` (chrono's year
+    /// 0 is 1 BC, year -1 is 2 BC), which PostgreSQL's input refuses as `0000-…`/`-0001-…`.
+    pub fn opt_date(&mut self, value: Option<chrono::NaiveDate>) -> &mut CopyRows {
+        use chrono::Datelike;
+        match value {
+            Some(d) if d.year() <= 0 => {
+                self.plain(format_args!("{:04}-{:02}-{:02} BC", 1 - d.year(), d.month(), d.day()))
+            }
+            Some(d) => self.plain(d.format("%Y-%m-%d")),
+            None => self.null(),
+        }
+    }
+
     pub fn end_row(&mut self) {
         self.buf.push(b'\n');
         self.at_row_start = true;
@@ -111,7 +124,12 @@ mod tests {
         let mut rows = CopyRows::with_capacity(64);
         rows.plain(7).text("a\tb\\c\nd\re").null().opt_float(Some(0.1)).end_row();
         rows.opt_text(Some("ñandú")).opt_plain(None::<i64>).opt_float(Some(f64::NAN)).end_row();
-        assert_eq!(rows.rows(), 2);
-        assert_eq!(String::from_utf8(rows.into_bytes()).unwrap(), "7\ta\\tb\\\\c\\nd\\re\t\\N\t0.1\nñandú\t\\N\tNaN\n");
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        rows.opt_date(date(1990, 2, 28)).opt_date(date(0, 1, 1)).opt_date(date(-1, 6, 1)).opt_date(None).end_row();
+        assert_eq!(rows.rows(), 3);
+        assert_eq!(
+            String::from_utf8(rows.into_bytes()).unwrap(),
+            "7\ta\\tb\\\\c\\nd\\re\t\\N\t0.1\nñandú\t\\N\tNaN\n1990-02-28\t0001-01-01 BC\t0002-06-01 BC\t\\N\n"
+        );
     }
 }

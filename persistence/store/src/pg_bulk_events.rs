@@ -98,7 +98,7 @@ async fn insert_events(
     let staging = txn.staging("player_events").await?;
     txn.copy(&staging, EVENT_COLUMNS, event_rows(tenant, inserts)).await?;
     let sql = format!(
-        "INSERT INTO player_events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM {staging} ORDER BY id \
+        "INSERT INTO player_events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM {staging} ORDER BY id COLLATE \"C\" \
          ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id"
     );
     let ids: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(txn.conn()).await.map_err(sqlx_err)?;
@@ -127,7 +127,7 @@ async fn write_derived(txn: &mut BulkTxn, tenant: TenantId, derived: Derived) ->
         txn.copy(&staging, SESSION_COLUMNS, session_rows(tenant, &summaries)).await?;
         let sql = format!(
             "INSERT INTO playback_sessions ({SESSION_COLUMNS}) SELECT {SESSION_COLUMNS} FROM {staging} \
-             ORDER BY user_id, session_id ON CONFLICT (tenant_id, user_id, session_id) DO UPDATE SET \
+             ORDER BY user_id COLLATE \"C\", session_id COLLATE \"C\" ON CONFLICT (tenant_id, user_id, session_id) DO UPDATE SET \
              first_at = EXCLUDED.first_at, content_kind = EXCLUDED.content_kind, content_id = EXCLUDED.content_id, \
              device = EXCLUDED.device, referrer = EXCLUDED.referrer, playback_ms = EXCLUDED.playback_ms"
         );
