@@ -9,8 +9,9 @@
 #   events      `ottstats import events` (EVENTS events of the users above), sessions derived
 #   events-rows the first ROW_EVENTS events on the row path
 #   graphql     recordEvents over HTTP: 4 clients, batches of 5,000 (bench/loadgen ingest)
-#   collect     POST /collect/events, NDJSON, with an ingest key: COLLECT_CLIENTS clients,
-#               batches of COLLECT_BATCH; 503s (backpressure) are counted and sent again
+#   collect     POST /collect/events, NDJSON, with an ingest key: for each count of
+#               COLLECT_CLIENTS ("4 16 64") clients, batches of COLLECT_BATCH; 503s
+#               (backpressure) are counted and the batch sent again after Retry-After
 #
 #   USERS=1000000 EVENTS=10000000 bench/ingest.sh
 #   USERS=100000 EVENTS=500000 ROW_USERS=50000 ROW_EVENTS=100000 bench/ingest.sh   # quick
@@ -26,7 +27,7 @@ ROW_USERS=${ROW_USERS:-200000}
 ROW_EVENTS=${ROW_EVENTS:-1000000}
 HTTP_EVENTS=${HTTP_EVENTS:-1000000}
 COLLECT_EVENTS=${COLLECT_EVENTS:-500000}
-COLLECT_CLIENTS=${COLLECT_CLIENTS:-16}
+COLLECT_CLIENTS=${COLLECT_CLIENTS:-"4 16 64"}
 COLLECT_BATCH=${COLLECT_BATCH:-500}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 BIN=${BIN:-$ROOT/target/release/ottstats}
@@ -124,10 +125,16 @@ if has graphql || has collect; then
     for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.2; done
     has graphql && timed graphql "$HTTP_EVENTS" "$LOADGEN" --url "http://127.0.0.1:$PORT" --api-key "$KEY" \
         ingest --clients 4 --batch 5000 --events "$HTTP_EVENTS" --target graphql
-    has collect && timed collect "$COLLECT_EVENTS" "$LOADGEN" --url "http://127.0.0.1:$PORT" --api-key "$INGEST_KEY" \
-        ingest --clients "$COLLECT_CLIENTS" --batch "$COLLECT_BATCH" --events "$COLLECT_EVENTS" --target collect
+    if has collect; then
+        # One run per client count: where 503s (backpressure) start is the sustained maximum.
+        for clients in $COLLECT_CLIENTS; do
+            timed "collect-$clients" "$COLLECT_EVENTS" "$LOADGEN" --url "http://127.0.0.1:$PORT" --api-key "$INGEST_KEY" \
+                --id-prefix "c$clients-$$" ingest --clients "$clients" --batch "$COLLECT_BATCH" --events "$COLLECT_EVENTS" \
+                --target collect
+        done
+    fi
     stop
-    for step in graphql collect; do has $step && grep -h '^BENCH' "$OUT/$step.log" >&2; done
+    for log in "$OUT"/graphql.log "$OUT"/collect-*.log; do [[ -f "$log" ]] && grep -h '^BENCH' "$log" >&2; done
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

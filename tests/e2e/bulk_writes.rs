@@ -15,6 +15,7 @@ use ottstats_domain::gender::Gender;
 use ottstats_domain::playback::{ContentKind, EventType, PlayerEvent};
 use ottstats_domain::tenant::TenantId;
 use ottstats_domain::user::RegisteredUser;
+use ottstats_store::change_payload;
 use ottstats_store::entities::{playback_session, player_event, registered_user};
 use ottstats_store::{DatabaseSettings, Store};
 use ottstats_tests::{Env, on_each_backend};
@@ -40,9 +41,13 @@ fn users(rng: &mut StdRng) -> Vec<RegisteredUser> {
     for n in 0..400 {
         let mut u = RegisteredUser {
             id: format!("u{n:04}"),
-            name: format!("User {n}\twith a tab"),
+            name: format!("User {n}\twith a tab,\na newline and\r\na CR"),
             gender: Gender::ALL[rng.random_range(0..Gender::ALL.len())],
-            birth_date: rng.random_bool(0.7).then(|| NaiveDate::from_ymd_opt(1990, 2, 28).unwrap()),
+            // Years before 1 too (chrono's 0 and -1), which COPY must write as BC.
+            birth_date: rng.random_bool(0.7).then(|| {
+                let (y, m, d) = [(1990, 2, 28), (2000, 2, 29), (0, 1, 1), (-1, 6, 1)][rng.random_range(0..4)];
+                NaiveDate::from_ymd_opt(y, m, d).unwrap()
+            }),
             age: None,
             country: rng.random_bool(0.9).then(|| countries[rng.random_range(0..3)]),
             state: rng.random_bool(0.5).then(|| "Región \\ Metropolitana".to_owned()),
@@ -194,24 +199,27 @@ async fn rows(
 /// What the registrations log says is counted: each fact's additions minus removals.
 async fn logged(store: &Store, tenant: TenantId) -> BTreeMap<String, i64> {
     let db = store.connection();
-    let sql =
-        "SELECT added, registered_at, gender, age, country, state, city FROM registration_changes WHERE tenant_id = $1";
+    let sql = "SELECT records, payload FROM registration_changes WHERE tenant_id = $1";
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [tenant.0.into()]))
         .await
         .unwrap();
     let mut net = BTreeMap::new();
     for r in rows {
-        let key = format!(
-            "{}|{}|{:?}|{:?}|{:?}|{:?}",
-            r.try_get::<i64>("", "registered_at").unwrap(),
-            r.try_get::<String>("", "gender").unwrap(),
-            r.try_get::<Option<i16>>("", "age").unwrap(),
-            r.try_get::<Option<String>>("", "country").unwrap(),
-            r.try_get::<Option<String>>("", "state").unwrap(),
-            r.try_get::<Option<String>>("", "city").unwrap(),
-        );
-        *net.entry(key).or_insert(0) += if r.try_get::<bool>("", "added").unwrap() { 1 } else { -1 };
+        let records = change_payload::decode(&r.try_get::<Vec<u8>>("", "payload").unwrap()).unwrap();
+        assert_eq!(records.len(), usize::try_from(r.try_get::<i32>("", "records").unwrap()).unwrap());
+        for (added, f) in records {
+            let key = format!(
+                "{}|{}|{:?}|{:?}|{:?}|{:?}",
+                f.registered_at_ms,
+                f.gender.as_str(),
+                f.age,
+                f.country.map(|c| c.code()),
+                f.state,
+                f.city
+            );
+            *net.entry(key).or_insert(0) += if added { 1 } else { -1 };
+        }
     }
     net.retain(|_, n| *n != 0);
     net
@@ -239,4 +247,75 @@ async fn bulk_and_row_paths_store_the_same_rows(env: Env) {
     assert_eq!(bulk_log.values().sum::<i64>(), 400, "seed {seed}");
 }
 
-on_each_backend!(bulk_and_row_paths_store_the_same_rows);
+/// A version of more than 10,000 change records is stored in several rows and read back
+/// whole and in order, by either path; a limit below what follows makes the reader say
+/// "reload", and so does a row missing from the middle of a version.
+async fn a_large_version_spans_rows_and_reads_back_whole(env: Env) {
+    use ottstats_domain::registration_log::{ChangesSince, RegistrationFacts, RegistrationLog};
+    use ottstats_domain::repository::UserRepository;
+    let base = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let users: Vec<RegisteredUser> = (0..6_000)
+        .map(|n| RegisteredUser {
+            id: format!("u{n:05}"),
+            name: format!("User {n}"),
+            gender: Gender::ALL[n % 4],
+            birth_date: None,
+            age: (n % 3 > 0).then_some((n % 90) as u8),
+            country: (n % 5 > 0).then(|| Country::parse(["CL", "AR", "NP"][n % 3]).unwrap()),
+            state: (n % 2 == 0).then(|| "Región Metropolitana".to_owned()),
+            city: (n % 7 > 0).then(|| format!("Ñuñoa {}", n % 11)),
+            registered_at: at(base, n as i64 * 60_000),
+        })
+        .collect();
+    let moved: Vec<RegisteredUser> =
+        users.iter().map(|u| RegisteredUser { registered_at: at(u.registered_at, 1), ..u.clone() }).collect();
+    for (name, bulk_from) in [("Bulk", 1), ("Rows", usize::MAX)] {
+        let (tenant, _) = env.tenant(name, "CL", chrono_tz::America::Santiago).await;
+        let store = store(&env, bulk_from).await;
+        store.upsert_users(tenant.id, &users).await.unwrap();
+        store.upsert_users(tenant.id, &moved).await.unwrap();
+        let db = store.connection();
+        let sql = "SELECT version, part, records FROM registration_changes WHERE tenant_id = $1 ORDER BY version, part";
+        let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, [tenant.id.0.into()]);
+        let parts: Vec<(i64, i32, i32)> = db
+            .query_all_raw(statement)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (r.try_get("", "version").unwrap(), r.try_get("", "part").unwrap(), r.try_get("", "records").unwrap())
+            })
+            .collect();
+        let v = parts[0].0;
+        assert_eq!(parts, [(v, 0, 6_000), (v + 1, 0, 10_000), (v + 1, 1, 2_000)], "{name}");
+
+        let ChangesSince::Changes(changes) = store.registration_changes(tenant.id, v - 1, 18_000).await.unwrap() else {
+            panic!("{name}: 18,000 records within a limit of 18,000");
+        };
+        let got: Vec<(i64, bool, RegistrationFacts)> =
+            changes.into_iter().map(|c| (c.version, c.added, c.facts)).collect();
+        let mut want: Vec<(i64, bool, RegistrationFacts)> =
+            users.iter().map(|u| (v, true, RegistrationFacts::of(u))).collect();
+        for (old, new) in users.iter().zip(&moved) {
+            want.push((v + 1, false, RegistrationFacts::of(old)));
+            want.push((v + 1, true, RegistrationFacts::of(new)));
+        }
+        assert!(got == want, "{name}: the records read back differ from those written");
+        let behind = |since: i64, limit: usize| {
+            let store = store.clone();
+            async move { store.registration_changes(tenant.id, since, limit).await.unwrap() == ChangesSince::TooFarBehind }
+        };
+        assert!(behind(v - 1, 17_999).await && behind(v - 1, 6_000).await, "{name}: past the limit");
+        assert!(!behind(v, 12_000).await && behind(v, 11_999).await, "{name}: the last version alone");
+        db.execute_unprepared(&format!(
+            "DELETE FROM registration_changes WHERE tenant_id = {} AND version = {} AND part = 0",
+            tenant.id.0,
+            v + 1
+        ))
+        .await
+        .unwrap();
+        assert!(behind(v - 1, 50_000).await && behind(v, 50_000).await, "{name}: a part missing");
+    }
+}
+
+on_each_backend!(bulk_and_row_paths_store_the_same_rows, a_large_version_spans_rows_and_reads_back_whole);

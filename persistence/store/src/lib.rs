@@ -8,6 +8,7 @@ mod activity_pages;
 mod activity_read;
 mod activity_rows;
 mod activity_write;
+pub mod change_payload;
 pub mod connect;
 mod copy_text;
 mod derived_key;

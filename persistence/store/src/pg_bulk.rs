@@ -2,7 +2,8 @@
 //! no `COPY`), rows streamed with `COPY … FROM STDIN` into a temporary staging table of
 //! the target's shape, then one set-based `INSERT … SELECT … ON CONFLICT` per table. The
 //! data versions are bumped in one statement per batch, and what the registrations index
-//! reads is copied in too: a batch of any size costs a fixed number of round trips.
+//! reads goes in packed, a row per 10,000 records: a batch costs a few round trips
+//! whatever its size.
 //! Batches smaller than `database.bulk_from` (a player's few events) cost fewer round trips
 //! as multi-row statements on the SeaORM path.
 
@@ -101,8 +102,8 @@ impl BulkTxn {
         Ok(done.rows_affected())
     }
 
-    /// Writes the registrations log's records of `version` (see
-    /// [`crate::registration_log::record`], whose pruning this shares).
+    /// Writes the registrations log's records of `version`: the same packed rows as
+    /// [`crate::registration_log::record`], and the same pruning.
     pub async fn record_registrations(
         &mut self,
         tenant: TenantId,
@@ -111,27 +112,22 @@ impl BulkTxn {
         retention: std::time::Duration,
     ) -> Result<(), RepoError> {
         let now = chrono::Utc::now().timestamp_millis();
-        let mut rows = CopyRows::with_capacity(changes.len() * 64);
-        for (seq, (added, f)) in changes.iter().enumerate() {
-            rows.plain(tenant.0)
-                .plain(version)
-                .plain(seq)
-                .plain(added)
-                .plain(f.registered_at_ms)
-                .text(f.gender.as_str())
-                .opt_plain(f.age)
-                .opt_text(f.country.as_ref().map(|c| c.code()))
-                .opt_text(f.state.as_deref())
-                .opt_text(f.city.as_deref())
-                .plain(now)
-                .end_row();
+        // A version's records packed in a row per 10,000 (no COPY: a batch is one row or two).
+        for (part, records, payload) in crate::registration_log::packed_parts(changes)? {
+            sqlx::query(
+                "INSERT INTO registration_changes (tenant_id, version, part, records, payload, recorded_at) VALUES \
+                 ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(tenant.0)
+            .bind(version)
+            .bind(part)
+            .bind(records)
+            .bind(payload)
+            .bind(now)
+            .execute(self.conn())
+            .await
+            .map_err(sqlx_err)?;
         }
-        self.copy(
-            "registration_changes",
-            "tenant_id, version, seq, added, registered_at, gender, age, country, state, city, recorded_at",
-            rows,
-        )
-        .await?;
         if let Some((sql, cutoff)) = crate::registration_log::prune_statement(version, now, retention) {
             sqlx::query(sql).bind(tenant.0).bind(cutoff).execute(self.conn()).await.map_err(sqlx_err)?;
         }

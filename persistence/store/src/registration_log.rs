@@ -1,7 +1,7 @@
 //! The registrations log: the change records each user write leaves in its transaction
-//! (written here), and what the registrations index reads (the [`RegistrationLog`]
-//! implementation: a consistent snapshot of every registration, and the records since a
-//! version).
+//! (written here, packed a version to a row: see [`crate::change_payload`]), and what the
+//! registrations index reads (the [`RegistrationLog`] implementation: a consistent
+//! snapshot of every registration, and the records since a version).
 
 use std::time::Duration;
 
@@ -14,17 +14,15 @@ use ottstats_domain::registration_log::{
 use ottstats_domain::scope::DataVersions;
 use ottstats_domain::scope::Scope;
 use ottstats_domain::tenant::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
+use crate::change_payload::{PART_RECORDS, decode, encode};
 use crate::error::{corrupt, db_err};
 use crate::sql::Sql;
 use crate::store::Store;
 
 /// Pruning runs in one write out of this many versions.
 const PRUNE_EVERY: i64 = 64;
-/// Records per INSERT statement (12 columns: well under either engine's limit on
-/// bound parameters).
-const CHUNK: usize = 500;
 
 /// Takes the tenant's turn for `scope` inside `txn` and returns its current version.
 /// Concurrent writers of one tenant's scope wait here for each other, so each reads what
@@ -47,7 +45,8 @@ pub(crate) async fn lock_version(txn: &DatabaseTransaction, tenant: TenantId, sc
     row.try_get::<i64>("", "version").map_err(|e| corrupt("data version", e))
 }
 
-/// Writes the records of `version` (the one this transaction's bump produces), and now
+/// Writes the records of `version` (the one this transaction's bump produces), packed in
+/// as few rows as [`packed_parts`] makes, and now
 /// and then prunes the tenant's records older than `retention` (the
 /// `database.change_retention` setting: an index that has not caught up for longer reloads).
 pub(crate) async fn record(
@@ -59,40 +58,24 @@ pub(crate) async fn record(
 ) -> Result<(), RepoError> {
     let backend = txn.get_database_backend();
     let now = Utc::now().timestamp_millis();
-    for (c, chunk) in changes.chunks(CHUNK).enumerate() {
+    let parts = packed_parts(changes)?;
+    // One row per part: a batch of a few thousand users is one row (and one statement).
+    for (part, records, payload) in parts {
         let mut sql = Sql::new(
-            "INSERT INTO registration_changes (tenant_id, version, seq, added, registered_at, gender, age, country, \
-             state, city, recorded_at) VALUES ",
+            "INSERT INTO registration_changes (tenant_id, version, part, records, payload, recorded_at) VALUES (",
         );
-        for (i, (added, f)) in chunk.iter().enumerate() {
-            let seq = i32::try_from(c * CHUNK + i).map_err(|e| RepoError::Internal(e.to_string()))?;
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(")
-                .bind(tenant.0)
-                .push(", ")
-                .bind(version)
-                .push(", ")
-                .bind(seq)
-                .push(", ")
-                .bind(*added)
-                .push(", ")
-                .bind(f.registered_at_ms)
-                .push(", ")
-                .bind(f.gender.as_str())
-                .push(", ")
-                .bind(f.age.map(i16::from))
-                .push(", ")
-                .bind(f.country.map(|c| c.code()))
-                .push(", ")
-                .bind(f.state.clone())
-                .push(", ")
-                .bind(f.city.clone())
-                .push(", ")
-                .bind(now)
-                .push(")");
-        }
+        sql.bind(tenant.0)
+            .push(", ")
+            .bind(version)
+            .push(", ")
+            .bind(part)
+            .push(", ")
+            .bind(records)
+            .push(", ")
+            .bind(payload)
+            .push(", ")
+            .bind(now)
+            .push(")");
         txn.execute_raw(sql.statement(backend)).await.map_err(db_err)?;
     }
     if let Some((sql, cutoff)) = prune_statement(version, now, retention) {
@@ -100,6 +83,19 @@ pub(crate) async fn record(
         txn.execute_raw(statement).await.map_err(db_err)?;
     }
     Ok(())
+}
+
+/// The rows of one version's records: `(part, records, payload)`, parts numbered from 0,
+/// each holding 1 to [`PART_RECORDS`] records in order (what both writers store).
+pub(crate) fn packed_parts(changes: &[(bool, RegistrationFacts)]) -> Result<Vec<(i32, i32, Vec<u8>)>, RepoError> {
+    let internal = |e: std::num::TryFromIntError| RepoError::Internal(e.to_string());
+    changes
+        .chunks(PART_RECORDS)
+        .enumerate()
+        .map(|(part, chunk)| {
+            Ok((i32::try_from(part).map_err(internal)?, i32::try_from(chunk.len()).map_err(internal)?, encode(chunk)))
+        })
+        .collect()
 }
 
 /// The statement that prunes the records older than `retention` (`$1` the tenant, `$2`
@@ -112,24 +108,6 @@ pub(crate) fn prune_statement(version: i64, now: i64, retention: Duration) -> Op
          registration_changes WHERE tenant_id = $1 AND recorded_at < $2)",
         cutoff,
     ))
-}
-
-fn facts(row: &QueryResult) -> Result<RegistrationFacts, RepoError> {
-    let get_str = |col: &str| row.try_get::<Option<String>>("", col).map_err(|e| corrupt(col, e));
-    let gender: String = row.try_get("", "gender").map_err(|e| corrupt("gender", e))?;
-    let country = match get_str("country")? {
-        Some(code) => Some(crate::registration_load::parse_country(&code)?),
-        None => None,
-    };
-    let age: Option<i16> = row.try_get("", "age").map_err(|e| corrupt("age", e))?;
-    Ok(RegistrationFacts {
-        registered_at_ms: row.try_get("", "registered_at").map_err(|e| corrupt("registration instant", e))?,
-        gender: crate::registration_load::parse_gender(&gender)?,
-        age: age.and_then(|a| u8::try_from(a).ok()),
-        country,
-        state: get_str("state")?,
-        city: get_str("city")?,
-    })
 }
 
 #[async_trait]
@@ -162,31 +140,81 @@ impl RegistrationLog for Store {
         since: i64,
         limit: usize,
     ) -> Result<ChangesSince, RepoError> {
-        let mut sql = Sql::new(
-            "SELECT version, added, registered_at, gender, age, country, state, city FROM registration_changes \
-             WHERE tenant_id = ",
-        );
-        sql.bind(tenant.0)
+        // At most `limit + 1` rows (each holds one record or more), and the payloads of
+        // only those within the first `limit` records: an index far behind reads a few
+        // numbers per row, not megabytes it would throw away.
+        let limit_records = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut sql =
+            Sql::new("SELECT version, part, records, CASE WHEN SUM(records) OVER (ORDER BY version, part) <= ");
+        sql.bind(limit_records)
+            .push(
+                " THEN payload END AS payload FROM (SELECT version, part, records, payload FROM \
+                 registration_changes WHERE tenant_id = ",
+            )
+            .bind(tenant.0)
             .push(" AND version > ")
             .bind(since)
-            .push(" ORDER BY version, seq LIMIT ")
-            .bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX));
+            .push(" ORDER BY version, part LIMIT ")
+            .bind(limit_records.saturating_add(1))
+            .push(") AS r ORDER BY version, part");
         let rows = self.db.query_all_raw(sql.statement(self.db.get_database_backend())).await.map_err(db_err)?;
-        if rows.len() > limit {
-            return Ok(ChangesSince::TooFarBehind);
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        let mut previous = since;
+        let mut out = Vec::new();
+        let (mut previous, mut next_part) = (since, 0);
         for row in &rows {
             let version: i64 = row.try_get("", "version").map_err(|e| corrupt("change version", e))?;
-            // Every version after `since` has records; a hole means some were pruned.
-            if version != previous && version != previous + 1 {
+            let part: i32 = row.try_get("", "part").map_err(|e| corrupt("change part", e))?;
+            let records: i32 = row.try_get("", "records").map_err(|e| corrupt("change count", e))?;
+            if version != previous {
+                next_part = 0;
+            }
+            // Every version after `since` has records, in parts from 0: a hole means some
+            // were pruned (or discarded, as the migration that packed them did).
+            if (version != previous && version != previous + 1) || part != next_part {
                 return Ok(ChangesSince::TooFarBehind);
             }
-            previous = version;
-            let added: bool = row.try_get("", "added").map_err(|e| corrupt("change sign", e))?;
-            out.push(RegistrationChange { version, added, facts: facts(row)? });
+            (previous, next_part) = (version, part + 1);
+            let payload: Option<Vec<u8>> = row.try_get("", "payload").map_err(|e| corrupt("change payload", e))?;
+            // No payload: this row goes past the limit.
+            let Some(payload) = payload else { return Ok(ChangesSince::TooFarBehind) };
+            let decoded = decode(&payload).map_err(|e| corrupt("change payload", e))?;
+            if usize::try_from(records).ok() != Some(decoded.len()) {
+                return Err(corrupt(
+                    "change payload",
+                    format!("{} records where {records} were written", decoded.len()),
+                ));
+            }
+            out.extend(decoded.into_iter().map(|(added, facts)| RegistrationChange { version, added, facts }));
         }
         Ok(ChangesSince::Changes(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ottstats_domain::gender::Gender;
+
+    use super::*;
+
+    #[test]
+    fn a_version_is_packed_in_parts_of_at_most_part_records() {
+        let one = |ms: i64| {
+            let facts = RegistrationFacts {
+                registered_at_ms: ms,
+                gender: Gender::Male,
+                age: None,
+                country: None,
+                state: None,
+                city: None,
+            };
+            (ms % 2 == 0, facts)
+        };
+        let changes: Vec<_> = (0..2 * PART_RECORDS as i64 + 1).map(one).collect();
+        let parts = packed_parts(&changes).unwrap();
+        let shape: Vec<(i32, i32)> = parts.iter().map(|(p, n, _)| (*p, *n)).collect();
+        assert_eq!(shape, [(0, 10_000), (1, 10_000), (2, 1)]);
+        let back: Vec<_> = parts.iter().flat_map(|(_, _, payload)| decode(payload).unwrap()).collect();
+        assert_eq!(back, changes);
+        // No records, no row.
+        assert!(packed_parts(&[]).unwrap().is_empty());
     }
 }

@@ -10,7 +10,8 @@ pub struct Migration;
 /// version it produced, one row per registration that appeared (`added`) or went away.
 /// A process brings its in-memory index from its version to the current one by reading
 /// only these. Records older than the retention are pruned; an index further behind
-/// reloads.
+/// reloads. (`m20261203_120000_pack_registration_changes` packs a version's records in
+/// one row.)
 #[derive(DeriveIden)]
 enum RegistrationChanges {
     Table,

@@ -15,6 +15,7 @@ mod m20261201_120000_create_registration_changes;
 mod m20261201_130000_add_installation_secret;
 mod m20261201_140000_add_key_scopes_and_rate_limits;
 mod m20261202_120000_create_trusted_documents;
+mod m20261203_120000_pack_registration_changes;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_130000_add_installation_secret::Migration),
             Box::new(m20261201_140000_add_key_scopes_and_rate_limits::Migration),
             Box::new(m20261202_120000_create_trusted_documents::Migration),
+            Box::new(m20261203_120000_pack_registration_changes::Migration),
         ]
     }
 }
