@@ -40,7 +40,9 @@ pub(crate) struct BulkTxn {
 impl BulkTxn {
     pub async fn begin(store: &Store) -> Result<BulkTxn, RepoError> {
         let pool = store.db.get_postgres_connection_pool();
-        Ok(BulkTxn { tx: pool.begin().await.map_err(sqlx_err)? })
+        let mut txn = BulkTxn { tx: pool.begin().await.map_err(sqlx_err)? };
+        sqlx::raw_sql(crate::store::WRITE_PLANS).execute(txn.conn()).await.map_err(sqlx_err)?;
+        Ok(txn)
     }
 
     pub fn conn(&mut self) -> &mut PgConnection {
