@@ -16,9 +16,17 @@
 //  (d) plays, muted, two players at once: #1 hls.js over MSE straight to the server, with a
 //      pause, a resume and a seek, to its end; #2 a plain <video> through the relay, which
 //      the check leaves mid-play by navigating away: its last events go by sendBeacon;
+//  (g) before that, plays a tab switch (visibilityState hidden, then visible) while the
+//      relay answers beacons 503 without forwarding them, as a server in an outage would:
+//      the beaconed events must stay queued and go again by fetch once visible;
 //  (e) asserts that the user's activity holds every event the page sent, by type, within a
 //      few seconds, with the playback starts and minutes the events make;
-//  (f) asserts that the ingest key reads nothing: POST /graphql answers 403.
+//  (f) asserts that the ingest key reads nothing: POST /graphql answers 403;
+//  (h) runs the module on a page of its own with fetch and timers stubbed (no server):
+//      a batch that always gets 429 with `Retry-After: 0` is tried 8 times, each wait at
+//      least 1 s and the backoff, then dropped with a warning; 408 is retried; two attaches
+//      with the same sessionId make different ids; a queue past maxQueue warns as it
+//      drops; a 700 s gap between reports goes as reports of at most 300 s.
 // A screenshot goes to target/ci-screenshots/collector.png.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -130,6 +138,8 @@ const site = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://page');
   if (url.pathname === '/') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(pageConfig));
+  } else if (url.pathname === '/unit') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(UNIT_PAGE);
   } else if (url.pathname === '/ottstats-collector.js') {
     sendFile(req, res, MODULE, 'text/javascript; charset=utf-8');
   } else if (url.pathname === '/hls.mjs') {
@@ -149,12 +159,19 @@ const site = http.createServer((req, res) => {
 // has answered it. It keeps what it saw.
 const relayed = []; // { method, auth, body, status, answer }
 let faults = 1;
+let refuseBeacons = false; // (g): beacons answered 503 and not forwarded
+const UNAVAILABLE = '{"errors":[{"message":"relay: try again","extensions":{"code":"UNAVAILABLE"}}]}';
 const DROP = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 const relay = http.createServer(async (req, res) => {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const body = Buffer.concat(chunks);
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !DROP.has(k)));
+  if (refuseBeacons && req.method === 'POST' && !req.headers.authorization) {
+    relayed.push({ method: req.method, auth: 'query', body: body.toString(), status: 503, faked: 'beacon' });
+    res.writeHead(503, { 'retry-after': '1', 'access-control-allow-origin': '*' }).end(UNAVAILABLE);
+    return;
+  }
   try {
     const upstream = await fetch(`${BASE()}${req.url}`, {
       method: req.method,
@@ -177,7 +194,7 @@ const relay = http.createServer(async (req, res) => {
       }
       relayed.push(record);
     }
-    const sent = status === 503 && record.faked ? '{"errors":[{"message":"relay: try again","extensions":{"code":"UNAVAILABLE"}}]}' : text;
+    const sent = status === 503 && record.faked ? UNAVAILABLE : text;
     res.writeHead(status, out).end(sent);
   } catch (e) {
     relayed.push({ method: req.method, error: String(e) });
@@ -272,6 +289,82 @@ function page(config) {
 </html>`;
 }
 
+// (h): the module with fetch, setTimeout and performance.now stubbed; `window.unit` holds
+// what each case saw, `window.unitDone` is set at the end.
+const UNIT_PAGE = `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>ottstats collector: stubbed</title>
+<script type="module">
+  import { attach } from '/ottstats-collector.js';
+  const realTimeout = setTimeout.bind(window);
+  const tick = () => new Promise((r) => realTimeout(r, 0));
+  const until = async (ok) => { for (let i = 0; i < 2000 && !ok(); i++) await tick(); return ok(); };
+  window.setTimeout = (f, ms, ...args) => realTimeout(f, 0, ...args); // every wait at once
+  let answers = []; // what the stubbed fetch answers next: [status, retryAfter]
+  const posted = [];
+  window.fetch = async (url, init) => {
+    posted.push(String(init.body));
+    const [status, retryAfter] = answers.shift() ?? [200];
+    const headers = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+    const lines = String(init.body).split('\\n').filter((l) => l.trim()).length;
+    const body = status === 200 ? { accepted: lines, duplicates: 0, rejected: [] } : { errors: [] };
+    return new Response(JSON.stringify(body), { status, headers });
+  };
+  const warnings = [];
+  console.warn = (m) => warnings.push(String(m));
+  let now = 1000;
+  performance.now = () => now;
+  const common = { endpoint: 'http://127.0.0.1:9/collect/events', key: 'ott_x', userId: 'u1' };
+  const unit = (window.unit = {});
+  try {
+    // A batch refused for ever (as one costing more than the key's whole limit).
+    answers = Array.from({ length: 20 }, () => [429, '0']);
+    const retries = [];
+    const a = attach(document.createElement('video'), { ...common, onRetry: (r) => retries.push(r.seconds) });
+    a.track('PLAY');
+    a.flush();
+    await until(() => a.stats.dropped > 0 || posted.length > 12);
+    unit.bounded = { posts: posted.length, retries, stats: { ...a.stats }, warnings: [...warnings] };
+    a.detach();
+    // 408 is retried like 503.
+    answers = [[408], [200]];
+    posted.length = 0;
+    const b = attach(document.createElement('video'), { ...common });
+    b.track('PLAY');
+    b.flush();
+    await until(() => b.stats.sent > 0 || b.stats.dropped > 0);
+    unit.timeout = { posts: posted.length, stats: { ...b.stats } };
+    b.detach();
+    // The same sessionId twice: different ids.
+    const ids = [];
+    for (const _ of [1, 2]) {
+      const c = attach(document.createElement('video'), { ...common, sessionId: 'same', onEvent: (e) => ids.push(e.id) });
+      c.track('PLAY');
+      c.detach();
+    }
+    unit.ids = ids;
+    await until(() => answers.length === 0 && posted.length >= 4);
+    // Past maxQueue: the oldest dropped, with a warning.
+    warnings.length = 0;
+    const d = attach(document.createElement('video'), { ...common, maxQueue: 2, flushSeconds: 3600 });
+    window.setTimeout = () => 0; // no flush: the queue only grows
+    for (const t of ['PLAY', 'PAUSE', 'PLAY']) d.track(t);
+    unit.overflow = { stats: { ...d.stats }, warnings: [...warnings] };
+    // 700 s of playback between two reports (throttled timers): 300 + 300 + 100.
+    const v = document.createElement('video');
+    const played = [];
+    const e = attach(v, { ...common, onEvent: (ev) => ev.type === 'PLAYING' && played.push([ev.playedSeconds, ev.occurredAt]) });
+    v.dispatchEvent(new Event('playing'));
+    now += 700_000;
+    v.dispatchEvent(new Event('pause'));
+    unit.split = played;
+    e.detach();
+  } catch (err) {
+    unit.error = String(err && err.stack || err);
+  }
+  window.unitDone = true;
+</script>
+</html>`;
+
 // --- (d) the browser ---------------------------------------------------------------------
 
 const sent = new Map(); // event id -> event, every event in a body Chromium sent
@@ -291,6 +384,7 @@ function ledger(body) {
 
 let pageState;
 let stats1;
+let tabSwitch;
 await step('d. the page plays and sends its events', async () => {
   pageConfig = { endpoint: ENDPOINT, relay: RELAY, key: INGEST_KEY, userId: USER };
   browser = await chromium.launch({
@@ -339,6 +433,29 @@ await step('d. the page plays and sends its events', async () => {
   await tab.screenshot({ path: SCREENSHOT });
   stats1 = pageState.s1;
 
+  // (g) A tab switch while beacons fail (503, not stored): player 2 reports its playback
+  // and beacons what waits, which must stay queued and go again by fetch once visible.
+  const setVisibility = (state) =>
+    tab.evaluate((state) => {
+      if (state === 'real') delete document.visibilityState;
+      else Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+      if (state !== 'real') document.dispatchEvent(new Event('visibilitychange'));
+    }, state);
+  refuseBeacons = true;
+  const hiddenAt = relayed.length;
+  await setVisibility('hidden');
+  for (let i = 0; i < 40 && !relayed.slice(hiddenAt).some((r) => r.faked === 'beacon'); i++) await sleep(50);
+  refuseBeacons = false;
+  await setVisibility('visible');
+  const refusedIds = relayed
+    .filter((r) => r.faked === 'beacon')
+    .flatMap((r) => r.body.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l).id));
+  const fetched = () =>
+    new Set(relayed.filter((r) => r.auth === 'header' && r.status === 200 && !r.faked).flatMap((r) => r.body.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l).id)));
+  for (let i = 0; i < 60 && !refusedIds.every((id) => fetched().has(id)); i++) await sleep(100);
+  tabSwitch = { refusedIds, resent: refusedIds.filter((id) => fetched().has(id)), stats: await tab.evaluate(() => ({ ...window.c2.stats })) };
+  await setVisibility('real');
+
   // Leaving the page: pagehide; player 2's last PLAYING and what it queued go by sendBeacon.
   const before = relayed.length;
   await tab.goto('about:blank');
@@ -352,15 +469,43 @@ const faked = relayed.find((r) => r.faked);
 const retried = faked && relayed.find((r) => !r.faked && r.method === 'POST' && r.body === faked.body);
 check('c. the relay answered a stored batch 503 with Retry-After: 1', Boolean(faked) && JSON.parse(faked.answer).accepted > 0, show(relayed.map(({ answer, ...r }) => ({ ...r, body: show(r.body, 80), answer }))));
 const retryWait = pageState?.retries?.[0];
-check('c. the page waited what Retry-After said, then sent the same ids again', retryWait?.status === 503 && retryWait.seconds === 1 && Boolean(retried), show({ retries: pageState?.retries, relayed: relayed.length }));
+check('c. the page waited what Retry-After said (1 s, jittered up to ×1.5), then sent the same ids again', retryWait?.status === 503 && retryWait.seconds >= 1 && retryWait.seconds <= 1.5 && Boolean(retried), show({ retries: pageState?.retries, relayed: relayed.length }));
 if (retried) {
   const again = JSON.parse(retried.answer);
   const n = faked.body.trim().split('\n').length;
   check('c. the resent batch came back as duplicates only', again.accepted === 0 && again.duplicates === n, show(again));
 }
-const beacons = relayed.filter((r) => r.auth === 'query' && r.method === 'POST');
+check('g. a tab switch beaconed player 2\'s events; the relay refused the beacon (503)', tabSwitch?.refusedIds.length > 0, show(tabSwitch));
+check('g. the refused beacon\'s events stayed queued and went again by fetch once visible, answered 200', tabSwitch && tabSwitch.resent.length === tabSwitch.refusedIds.length && tabSwitch.stats.dropped === 0, show(tabSwitch));
+const beacons = relayed.filter((r) => r.auth === 'query' && r.method === 'POST' && !r.faked);
 check('d. leaving the page sent a beacon (text/plain, ?key=) that the server took', beacons.length >= 1 && beacons.every((b) => b.status === 200 && JSON.parse(b.answer).rejected.length === 0), show(beacons));
 for (const b of beacons) ledger(b.body); // in case Chromium's request event missed it
+
+// --- (h) the module alone, fetch and timers stubbed ------------------------------------------
+
+let unit;
+await step('h. the module runs with fetch and timers stubbed', async () => {
+  const tab = await browser.newPage();
+  tab.on('pageerror', (e) => consoleLines.push(`pageerror (h): ${e.message}`));
+  await tab.goto(`${SITE}/unit`);
+  await tab.waitForFunction(() => window.unitDone === true, null, { timeout: 15_000 });
+  unit = await tab.evaluate(() => window.unit);
+  await tab.close();
+});
+check('h. no error in the stubbed cases', unit && !unit.error, show(unit?.error));
+const bounded = unit?.bounded;
+check('h. a batch refused 429 for ever: 8 attempts, then dropped with a warning', bounded?.posts === 8 && bounded.stats.dropped === 1 && bounded.stats.retries === 7 && bounded.warnings.some((w) => w.includes('dropped')), show(bounded));
+const floors = (bounded?.retries ?? []).map((s, i) => s >= Math.max(1, Math.min(60, 2 ** i)) && s <= 1.5 * Math.max(1, Math.min(60, 2 ** i)));
+check('h. Retry-After: 0 waits at least 1 s; waits are the backoff (1, 2, 4… s) times a jitter of 1 to 1.5', floors.length === 7 && floors.every(Boolean) && new Set(bounded.retries).size > 1, show(bounded?.retries));
+check('h. 408 is retried: the same batch again, then answered', unit?.timeout?.posts === 2 && unit.timeout.stats.sent === 1 && unit.timeout.stats.retries === 1, show(unit?.timeout));
+const [id1, id2] = unit?.ids ?? [];
+check('h. the same sessionId twice makes different event ids', Boolean(id1 && id2) && id1 !== id2 && id1.startsWith('same.') && /^same\.[0-9a-f]{8}\.1$/.test(id2), show(unit?.ids));
+check('h. past maxQueue the oldest is dropped with a console warning', unit?.overflow?.stats.dropped === 1 && unit.overflow.warnings.some((w) => w.includes('maxQueue')), show(unit?.overflow));
+const split = (unit?.split ?? []).map(([s]) => s);
+// The shares are dated when each ended (the clock of the first report is not stubbed).
+const splitAt = (unit?.split ?? []).slice(1).map(([, at]) => Date.parse(at));
+const dated = splitAt.length === 3 && splitAt[1] - splitAt[0] === 300_000 && splitAt[2] - splitAt[1] === 100_000;
+check('h. 700 s between two reports goes as PLAYING 0, 300, 300, 100, each dated when its share ended', show(split) === show([0, 300, 300, 100]) && dated, show(unit?.split));
 
 // --- (e) the user's activity -------------------------------------------------------------
 

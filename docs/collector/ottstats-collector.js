@@ -20,7 +20,8 @@ const DEFAULTS = {
   flushSeconds: 5, // a batch at most this long after its first event
   maxBatch: 50, // events a request
   maxQueue: 2000, // events kept while the server cannot take them; the oldest go first
-  maxRetrySeconds: 60, // the longest wait between two attempts of one batch
+  maxRetrySeconds: 60, // the longest backoff between two attempts of one batch (Retry-After may say more)
+  maxAttempts: 8, // attempts of one batch (any retryable status); then it is dropped
   seekThreshold: 1, // jumps shorter than this (seconds) are the player's own, not a SEEK
 };
 
@@ -28,6 +29,8 @@ const DEFAULTS = {
 const BEACON_BYTES = 60_000;
 /** The range the server takes for `bandwidthKbps`. */
 const MAX_KBPS = 1_000_000;
+/** The most `playedSeconds` the server counts for one PLAYING event (it clamps the rest away). */
+const MAX_PLAYED = 300;
 
 /**
  * Starts reporting the playback of `media` (an HTMLMediaElement: a <video> or <audio>, or
@@ -41,6 +44,9 @@ export function attach(media, options) {
     if (!o[name]) throw new Error(`ottstats collector: the option ${name} is required`);
   }
   const sessionId = o.sessionId ?? randomId();
+  // Event ids are unique in the whole tenant: a nonce of this attach, so that a sessionId
+  // given again (by the caller, or another tab) never makes new events look like repeats.
+  const nonce = randomHex(4);
   const beaconUrl = withKey(o.endpoint, o.key);
   const stats = {
     queued: {}, // by event type
@@ -49,8 +55,8 @@ export function attach(media, options) {
     duplicates: 0,
     rejected: 0,
     retries: 0,
-    beaconed: 0, // events handed to sendBeacon (no answer is seen)
-    dropped: 0, // events given up: refused whole (400, 401, 403, 413) or over maxQueue
+    beaconed: 0, // events in beacons the browser took (no answer is seen); refused beacons are not counted
+    dropped: 0, // events given up: refused whole (400, 401, 403, 404, 413, 415…), maxAttempts failed, or over maxQueue
   };
 
   let seq = 0;
@@ -68,13 +74,16 @@ export function attach(media, options) {
   let batch = null; // { events, attempt, timer, abandoned }: the batch being sent or retried
   let flushTimer = null;
   let hurry = false; // a flush was asked for while a batch was out: send the next one at once
+  // Events beaconed while the page was hidden, still queued (a beacon's answer is never
+  // seen): not beaconed twice, sent again by fetch once the page is visible.
+  let beaconedWhileHidden = new WeakSet();
 
   // --- events ---------------------------------------------------------------------------
 
   function event(type, fields = {}) {
     const position = Number.isFinite(media.currentTime) ? round(media.currentTime) : undefined;
     const e = {
-      id: `${sessionId}.${++seq}`, // unique per event; a resend keeps it, so the server drops repeats
+      id: `${sessionId}.${nonce}.${++seq}`, // unique per event; a resend keeps it, so the server drops repeats
       sessionId,
       userId: o.userId,
       type,
@@ -90,8 +99,9 @@ export function attach(media, options) {
     o.onEvent?.(e);
     queue.push(e);
     while (queue.length > o.maxQueue) {
-      queue.shift();
+      const dropped = queue.shift();
       stats.dropped += 1;
+      console.warn(`ottstats collector: more than maxQueue (${o.maxQueue}) events waiting, the oldest (${dropped.type}) dropped`);
     }
     if (queue.length >= o.maxBatch) send();
     else if (!flushTimer) flushTimer = setTimeout(send, o.flushSeconds * 1000);
@@ -106,20 +116,32 @@ export function attach(media, options) {
     }
   }
 
-  /** The playback since the last report, as a PLAYING event (none when there is none). */
+  /**
+   * The playback since the last report, as a PLAYING event (none when there is none). A
+   * gap longer than the server counts for one event (throttled timers in a hidden tab) is
+   * split into reports of at most 300 s, each at the instant its share ended.
+   */
   function report(fields = {}) {
     if (playingSince === null) return;
     const now = performance.now();
-    const played = (now - playingSince) / 1000;
+    let left = (now - playingSince) / 1000;
     playingSince = now;
-    if (played >= 0.05) event('PLAYING', { playedSeconds: round(played), ...bandwidth(), ...fields });
+    if (left < 0.05) return;
+    const at = Date.now();
+    while (left > MAX_PLAYED) {
+      left -= MAX_PLAYED;
+      const occurredAt = new Date(at - left * 1000).toISOString();
+      event('PLAYING', { playedSeconds: MAX_PLAYED, occurredAt, ...bandwidth() });
+    }
+    event('PLAYING', { playedSeconds: round(left), ...bandwidth(), ...fields });
   }
 
   function startPlaying() {
     report();
     playingSince = performance.now();
     clearInterval(heartbeat);
-    heartbeat = setInterval(() => report(), o.heartbeatSeconds * 1000);
+    const every = Math.min(Math.max(o.heartbeatSeconds, 1), MAX_PLAYED);
+    heartbeat = setInterval(() => report(), every * 1000);
   }
 
   function stopPlaying(fields) {
@@ -256,18 +278,27 @@ export function attach(media, options) {
       // status 0: the network failed, or CORS refused: try again later
     }
     if (b.abandoned) return;
-    if (status === 429 || status === 0 || status >= 500) {
-      // The same batch, the same ids, later: whatever the server stored already comes back
-      // as duplicates, so nothing is counted twice.
+    if (retryable(status)) {
       b.attempt += 1;
+      if (b.attempt >= o.maxAttempts) {
+        // A batch that never passes (one that costs more than the key's whole rate limit
+        // gets 429 forever) must not hold the queue for good.
+        console.warn(`ottstats collector: HTTP ${status} ${b.attempt} times, ${b.events.length} event(s) dropped`);
+        stats.dropped += b.events.length;
+        next();
+        return;
+      }
+      // The same batch, the same ids, later: whatever the server stored already comes back
+      // as duplicates, so nothing is counted twice. Never before Retry-After, never in a
+      // tight loop (at least 1 s), and jittered so that players do not retry in step.
       stats.retries += 1;
-      const backoff = Math.min(o.maxRetrySeconds, 2 ** (b.attempt - 1)) * (0.5 + Math.random() / 2);
-      const seconds = Math.min(o.maxRetrySeconds, wait ?? backoff);
+      const backoff = Math.min(o.maxRetrySeconds, 2 ** (b.attempt - 1));
+      const seconds = Math.max(1, wait ?? 0, backoff) * (1 + Math.random() / 2);
       o.onRetry?.({ status, seconds, events: b.events.length });
       b.timer = setTimeout(() => attempt(b), seconds * 1000);
       return;
     }
-    // 400, 401, 403, 413…: sending the same again cannot help.
+    // 400, 401, 403, 404, 413, 415…: sending the same again cannot help.
     console.warn(`ottstats collector: HTTP ${status}, ${b.events.length} event(s) dropped`);
     stats.dropped += b.events.length;
     next();
@@ -294,57 +325,92 @@ export function attach(media, options) {
   }
 
   /**
-   * Everything not yet answered, now, with sendBeacon: for a page that is going away. A
-   * beacon cannot set headers, so the key goes in `?key=` and the body is NDJSON as
-   * `text/plain` (no CORS preflight).
+   * Everything not yet answered, now, with sendBeacon. A beacon cannot set headers, so the
+   * key goes in `?key=` and the body is NDJSON as `text/plain` (no CORS preflight). Its
+   * answer is never seen, so a beacon is only a copy:
+   * - `handOver` false (the page is hidden, perhaps only a tab switch): every event stays
+   *   queued and goes again by fetch, as usual (a repeat is a duplicate, never counted
+   *   twice), so that none is lost if the server refused the beacon (503 during an outage);
+   * - `handOver` true (pagehide: the page is going away): what the browser took is handed
+   *   over and leaves the queue; the batch being sent or retried is abandoned.
+   * A beacon the browser refuses (sendBeacon false: past its quota of about 64 KiB) goes
+   * by a keepalive fetch instead; what neither took stays queued and is not counted.
    */
-  function beacon() {
+  function beacon(handOver) {
     clearTimeout(flushTimer);
     flushTimer = null;
-    hurry = false;
-    const events = [...(batch ? batch.events : []), ...queue.splice(0)];
-    if (batch) {
+    if (handOver && batch) {
       clearTimeout(batch.timer);
       batch.abandoned = true; // its answer, if one comes, is ignored; a resend is a duplicate
+      queue.unshift(...batch.events);
       batch = null;
+      hurry = false;
     }
-    for (let i = 0; i < events.length; ) {
+    // Beaconed while hidden already: on pagehide, those are handed over too.
+    if (handOver) forget(queue.filter((e) => beaconedWhileHidden.has(e)));
+    const pending = [...(batch ? batch.events : []), ...queue].filter((e) => !beaconedWhileHidden.has(e));
+    const taken = (chunk) => {
+      stats.beaconed += chunk.length;
+      if (handOver) forget(chunk);
+      else for (const e of chunk) beaconedWhileHidden.add(e);
+    };
+    for (let i = 0; i < pending.length; ) {
       let body = '';
       let n = 0;
-      while (i + n < events.length) {
-        const line = `${JSON.stringify(events[i + n])}\n`;
+      while (i + n < pending.length) {
+        const line = `${JSON.stringify(pending[i + n])}\n`;
         if (n > 0 && body.length + line.length > BEACON_BYTES) break;
         body += line;
         n += 1;
       }
-      const chunk = events.slice(i, i + n);
+      const chunk = pending.slice(i, i + n);
       i += n;
       if (navigator.sendBeacon?.(beaconUrl, new Blob([body], { type: 'text/plain' }))) {
-        stats.beaconed += chunk.length;
+        taken(chunk);
       } else {
-        // The browser refused the beacon (too much queued): a keepalive fetch instead.
-        fetch(beaconUrl, { method: 'POST', body, keepalive: true, headers: { 'content-type': 'text/plain' } }).catch(
+        // The browser refused the beacon (too much queued): a keepalive fetch instead,
+        // counted only once it is answered 2xx.
+        fetch(beaconUrl, { method: 'POST', body, keepalive: true, headers: { 'content-type': 'text/plain' } }).then(
+          (res) => res.ok && taken(chunk),
           () => {},
         );
-        stats.beaconed += chunk.length;
       }
     }
   }
 
-  /** The page is hidden or going away: report the playback so far, send everything now. */
-  function leaving() {
-    if (playingSince !== null) report();
-    beacon();
+  /** Takes handed-over events out of the queue (those of a batch under way stay there). */
+  function forget(events) {
+    const gone = new Set(events);
+    const kept = queue.filter((e) => !gone.has(e));
+    queue.splice(0, queue.length, ...kept);
   }
+
+  /** The page is hidden or going away: report the playback so far, beacon what waits. */
+  function leaving(handOver) {
+    if (playingSince !== null) report();
+    beacon(handOver);
+  }
+  const onPageHide = () => leaving(true);
   const onVisibility = () => {
-    if (document.visibilityState === 'hidden') leaving();
+    if (document.visibilityState === 'hidden') {
+      leaving(false);
+    } else {
+      // Back: what the beacons carried goes again by fetch, to be sure it is stored.
+      beaconedWhileHidden = new WeakSet();
+      send();
+    }
+  };
+  // Back from the back/forward cache: what no beacon took is still queued.
+  const onPageShow = (e) => {
+    if (e.persisted) send();
   };
 
   // --- wiring ---------------------------------------------------------------------------
 
   for (const [name, handler] of Object.entries(on)) media.addEventListener(name, handler);
   for (const [name, handler] of hlsEvents) hls.on(name, handler);
-  addEventListener('pagehide', leaving);
+  addEventListener('pagehide', onPageHide);
+  addEventListener('pageshow', onPageShow);
   document.addEventListener('visibilitychange', onVisibility);
   if (media.readyState >= 1) ensureLoaded(); // attached after the metadata came
   if (!media.paused && media.readyState >= 3) {
@@ -358,7 +424,7 @@ export function attach(media, options) {
     stats,
     /** Sends an event of your own type and fields (for example a LIVE program change). */
     track: (type, fields) => event(type, fields),
-    /** Sends the queued events now (fetch; retried on 429/503 like every batch). */
+    /** Sends the queued events now (fetch; retried on 408/429/5xx like every batch). */
     flush: () => send(),
     /** Stops listening, reports the playback so far and sends everything. */
     detach() {
@@ -367,11 +433,17 @@ export function attach(media, options) {
       stopPlaying();
       for (const [name, handler] of Object.entries(on)) media.removeEventListener(name, handler);
       for (const [name, handler] of hlsEvents) hls.off(name, handler);
-      removeEventListener('pagehide', leaving);
+      removeEventListener('pagehide', onPageHide);
+      removeEventListener('pageshow', onPageShow);
       document.removeEventListener('visibilitychange', onVisibility);
       send();
     },
   };
+}
+
+/** Whether the same batch may pass later: no answer (network, CORS), 408, 429, 5xx. */
+function retryable(status) {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
 }
 
 /** `Retry-After` in seconds (a number of seconds, or an HTTP date), or null. */
@@ -396,8 +468,12 @@ function withKey(endpoint, key) {
 /** A session id: a UUID where the page may make one (secure contexts), random hex elsewhere. */
 function randomId() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return randomHex(16);
+}
+
+/** `bytes` random bytes as hex. */
+function randomHex(bytes) {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function round(x) {

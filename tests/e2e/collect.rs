@@ -1,8 +1,9 @@
 //! `POST /collect/events`, the player collector: a JSON array or NDJSON of
 //! `PlayerEventInput`, reported item by item as `recordEvents` reports, with an ingest
-//! key (which opens nothing else), open CORS, bounded bodies, per-key rate limits, and
-//! 503 with `Retry-After` when the database falls behind or fails (what got 200 is
-//! stored, what got 503 is not).
+//! key (which opens nothing else), open CORS, bounded bodies in room of their own (a held
+//! collector body never stops `/graphql`), per-key rate limits charged once a batch has a
+//! write slot, 503 with `Retry-After` when the database falls behind, 500 `INTERNAL` when
+//! a write fails for a bug (what got 200 is stored, what got 503 or 500 is not).
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use ottstats_tests::ws::WsClient;
 use ottstats_tests::{Env, TestApp, TestBackend, TestServer, on_each_backend};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::operations;
 
@@ -309,6 +311,10 @@ impl Stall {
 
 async fn answers_503_when_the_database_falls_behind(env: Env) {
     let (tenant, full) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    // 9 points a minute for the ingest key: `[]` (1), the first batch (3) and the second
+    // sent again (3) fit; had the refused second batch been charged too (3), its retry
+    // would be 429.
+    assert!(env.services.tenants.set_rate_limit(tenant.id, Some(9)).await.unwrap());
     let (ingest, read) = (key(&env, &tenant, "ingest").await, key(&env, &tenant, "read").await);
     let collect = CollectSettings {
         writes_in_flight: 1,
@@ -349,7 +355,7 @@ async fn answers_503_when_the_database_falls_behind(env: Env) {
     let (status, report) = first.await.unwrap();
     assert_eq!((status, report), (200, json!({"accepted": 3, "duplicates": 0, "rejected": []})));
     // What got 200 is there; what got 503 is not, not even in part: sent again, all of it
-    // is new.
+    // is new. The refusal cost the key nothing: its retry is charged once.
     assert_eq!(events_stored(&server, &read).await, 3);
     let again = send(&server, Key::Bearer(&ingest), "application/json", batch("second")).await;
     assert_eq!((again.status, again.body["accepted"].clone()), (200, json!(3)), "{}", again.body);
@@ -357,25 +363,100 @@ async fn answers_503_when_the_database_falls_behind(env: Env) {
     assert!(server.metrics().await.contains("ottstats_collect_refusals_total{reason=\"busy\"} 1"));
 }
 
-async fn a_write_that_fails_is_503_and_stores_nothing(env: Env) {
+async fn a_write_that_fails_is_500_internal_and_stores_nothing(env: Env) {
     let TestApp { server, tenant, key: full } = env.spawn_app().await;
     seed_user(&server, &full).await;
     let (ingest, read) = (key(&env, &tenant, "ingest").await, key(&env, &tenant, "read").await);
     let batch = json!([event("f1"), event("f2"), event("f3")]).to_string();
-    // The events' table taken away: every insert fails.
+    // The events' table taken away: every insert fails, and not for a dependency that is
+    // away (the store calls it internal).
     let db = sea_orm::Database::connect(&env.db.url).await.unwrap();
     db.execute_unprepared("ALTER TABLE player_events RENAME TO player_events_away").await.unwrap();
     let a = send(&server, Key::Bearer(&ingest), "application/json", batch.clone()).await;
     db.execute_unprepared("ALTER TABLE player_events_away RENAME TO player_events").await.unwrap();
-    // Never INTERNAL to the client, never a detail of the failure.
-    assert_eq!((a.status, a.code()), (503, "UNAVAILABLE"), "{}", a.body);
-    assert_eq!(a.header("retry-after"), "1");
+    // INTERNAL, as DESIGN says of anything but a failing dependency: no "send again", no
+    // `Retry-After`, and never a detail of the failure.
+    assert_eq!((a.status, a.code()), (500, "INTERNAL"), "{}", a.body);
+    assert_eq!(a.header("retry-after"), "", "{:?}", a.headers);
+    assert_eq!(a.body["errors"][0]["message"], "internal error", "{}", a.body);
     assert!(!a.body.to_string().contains("player_events"), "{}", a.body);
     // Nothing of it was written: sent again, all of it is new.
     let a = send(&server, Key::Bearer(&ingest), "application/json", batch).await;
     assert_eq!((a.status, a.body["accepted"].clone()), (200, json!(3)), "{}", a.body);
     assert_eq!(events_stored(&server, &read).await, 3);
-    assert!(server.metrics().await.contains("ottstats_collect_refusals_total{reason=\"unavailable\"} 1"));
+    let metrics = server.metrics().await;
+    assert!(metrics.contains("ottstats_http_requests_total{route=\"/collect/events\",status=\"500\"} 1"), "{metrics}");
+    // A failure is no refusal: no reason counts it.
+    assert!(metrics.contains("ottstats_collect_refusals_total{reason=\"unavailable\"} 0"), "{metrics}");
+}
+
+/// A collector body that is started and never finished, over a socket of its own (no
+/// `Content-Length`: it takes `collect.max_body_bytes` of the room).
+async fn hold_a_body(server: &TestServer, key: &str) -> tokio::net::TcpStream {
+    let address = server.base_url.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /collect/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket
+}
+
+async fn a_held_collector_body_does_not_stop_graphql(env: Env) {
+    let (tenant, full) = env.tenant("Acme", "CL", chrono_tz::UTC).await;
+    let ingest = key(&env, &tenant, "ingest").await;
+    const ROOM: usize = 64 * 1024;
+    // Room for one body in each budget: one held collector body would take the whole of
+    // a shared one.
+    let http = HttpSettings {
+        max_body_bytes: ROOM,
+        bodies_in_flight_bytes: ROOM,
+        body_room_wait: Duration::from_millis(300),
+        ..HttpSettings::default()
+    };
+    let collect = CollectSettings {
+        max_body_bytes: ROOM,
+        bodies_in_flight_bytes: ROOM,
+        body_timeout: Duration::from_secs(2),
+        write_wait: Duration::from_millis(200),
+        retry_after: Duration::from_secs(2),
+        ..CollectSettings::default()
+    };
+    let state = AppState::from_settings(env.services.clone(), None, Settings { http, collect, ..Settings::default() });
+    let server = TestServer::start(state.clone()).await;
+    seed_user(&server, &full).await;
+    assert_eq!(send(&server, Key::Bearer(&ingest), "application/json", "[]".into()).await.status, 200);
+
+    let mut held = hold_a_body(&server, &ingest).await;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while state.collect.body_room_free() >= ROOM && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // /graphql reads its bodies as if the collector were idle (sharing the room, it would
+    // wait `http.body_room_wait` for it, then answer 503).
+    let (status, body) = server.graphql(Some(&full), "{ __typename }", Value::Null).await;
+    assert_eq!(status, 200, "a held collector body stopped /graphql: {body}");
+    let (status, body) = server.graphql(Some(&full), operations::RECORD_EVENTS, json!({"e": [event("g1")]})).await;
+    assert_eq!(status, 200, "{body}");
+    // The collector's own room is taken: the next body is refused at once, to come back.
+    assert!(state.collect.body_room_free() < ROOM, "the held body took no room of the collector's");
+    let a = send(&server, Key::Bearer(&ingest), "application/json", json!([event("c1")]).to_string()).await;
+    assert_eq!((a.status, a.code()), (503, "UNAVAILABLE"), "{}", a.body);
+    assert_eq!(a.header("retry-after"), "2");
+    // The held body is cut at `collect.body_timeout` (408), and its room comes back.
+    let mut answer = vec![0; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), held.read(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let a = send(&server, Key::Bearer(&ingest), "application/json", json!([event("c1")]).to_string()).await;
+    assert_eq!((a.status, a.body["accepted"].clone()), (200, json!(1)), "{}", a.body);
+    let metrics = server.metrics().await;
+    for line in
+        ["ottstats_collect_refusals_total{reason=\"busy\"} 1", "ottstats_collect_refusals_total{reason=\"too_slow\"} 1"]
+    {
+        assert!(metrics.contains(line), "{line} is not in\n{metrics}");
+    }
 }
 
 on_each_backend!(
@@ -384,5 +465,6 @@ on_each_backend!(
     cors_is_open_whatever_the_allow_list,
     bounds_bodies_batches_and_rates,
     answers_503_when_the_database_falls_behind,
-    a_write_that_fails_is_503_and_stores_nothing,
+    a_write_that_fails_is_500_internal_and_stores_nothing,
+    a_held_collector_body_does_not_stop_graphql,
 );

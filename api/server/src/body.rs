@@ -56,12 +56,24 @@ pub struct ReadBody {
 
 impl BodyBudget {
     pub fn new(settings: &HttpSettings) -> BodyBudget {
-        BodyBudget {
-            room: Arc::new(Semaphore::new(settings.bodies_in_flight_bytes / UNIT)),
-            max_body: settings.max_body_bytes,
-            timeout: settings.body_timeout,
-            room_wait: settings.body_room_wait,
-        }
+        BodyBudget::with_bounds(
+            settings.bodies_in_flight_bytes,
+            settings.max_body_bytes,
+            settings.body_timeout,
+            settings.body_room_wait,
+        )
+    }
+
+    /// A budget of `in_flight` bytes of its own, for bodies of at most `max_body` bytes
+    /// each, read within `timeout`, waiting at most `room_wait` for room: the collector's,
+    /// so that bodies sent with a public key never take the room of `/graphql`'s.
+    pub fn with_bounds(in_flight: usize, max_body: usize, timeout: Duration, room_wait: Duration) -> BodyBudget {
+        BodyBudget { room: Arc::new(Semaphore::new(in_flight / UNIT)), max_body, timeout, room_wait }
+    }
+
+    /// The room free now, in bytes (tests wait on it).
+    pub fn free_bytes(&self) -> usize {
+        self.room.available_permits() * UNIT
     }
 
     /// Reads a body: room for its declared length (or the largest body, when it declares
@@ -70,8 +82,7 @@ impl BodyBudget {
         self.read_at_most(body, headers, self.max_body).await
     }
 
-    /// [`BodyBudget::read`] with a bound of the endpoint's own (the collector's, smaller
-    /// than a GraphQL batch's), in the same memory as every other body.
+    /// [`BodyBudget::read`] with a bound of its own for this body, within this budget.
     pub async fn read_at_most(&self, body: Body, headers: &HeaderMap, max: usize) -> Result<ReadBody, BodyError> {
         let declared = headers
             .get(header::CONTENT_LENGTH)

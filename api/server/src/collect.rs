@@ -9,15 +9,19 @@
 //! 1. the key, from `Authorization: Bearer` or `?key=` (a beacon cannot set headers; an
 //!    ingest key only writes, like Mux's environment key, so a page may hold it), before a
 //!    byte of the body is read; it needs `ingest` or `write`;
-//! 2. the body, bounded by `collect.max_body_bytes` and sharing the memory of all bodies;
-//!    at most a batch's 10,000 items;
-//! 3. the key's rate limit, charged a point per item;
-//! 4. a slot among `collect.writes_in_flight`, waited for at most `collect.write_wait`:
+//! 2. the body, bounded by `collect.max_body_bytes` and `collect.body_timeout`, in a
+//!    memory of the collector's own (`collect.bodies_in_flight_bytes`; full: 503 with
+//!    `Retry-After`), so that bodies sent with a public key never take the room of
+//!    `/graphql`'s; at most a batch's 10,000 items;
+//! 3. a slot among `collect.writes_in_flight`, waited for at most `collect.write_wait`:
 //!    when the database falls behind, slots stay taken and the collector answers 503 with
 //!    `Retry-After` instead of queueing. A write once started runs to its end even if
 //!    the client leaves, so a slot is only ever free when the database is;
-//! 5. the write; the answer is 200 only when the store said it stored the batch, 503
-//!    `UNAVAILABLE` (logged) when it failed.
+//! 4. the key's rate limit, charged a point per item once the batch has its slot (a
+//!    batch refused busy, and sent again, is charged once);
+//! 5. the write; the answer is 200 only when the store said it stored the batch; 503
+//!    `UNAVAILABLE` with `Retry-After` when the store is away or conflicted, 500
+//!    `INTERNAL` when it failed otherwise (the details logged, never sent).
 //!
 //! CORS is open here whatever `http.cors_origins` says: any origin, no credentials.
 
@@ -34,14 +38,14 @@ use axum::response::Response as HttpResponse;
 use axum::routing::post;
 use chrono::Utc;
 use ottstats_domain::access::{Access, Scope};
-use ottstats_domain::{DomainError, InputError, ingest};
+use ottstats_domain::{DomainError, InputError, RepoError, ingest};
 use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::AppState;
 use super::answer;
 use super::auth::{AuthError, bearer};
-use super::body::BodyError;
+use super::body::{BodyBudget, BodyError};
 use super::collect_items::{self, Layout};
 use super::db_health::DbState;
 use super::graphql::{self, Shut};
@@ -71,6 +75,15 @@ pub struct CollectSettings {
     /// What `Retry-After` says on such a refusal (whole seconds, rounded up).
     #[serde(with = "ottstats_domain::units::duration")]
     pub retry_after: Duration,
+    /// What the collector's bodies being read or held at once may take: room of its own,
+    /// apart from `http.bodies_in_flight_bytes`, so that slow bodies sent with a public
+    /// key cannot starve `/graphql`. A body that declares no length takes
+    /// `max_body_bytes` of it; when it is full, HTTP 503 with `Retry-After`.
+    #[serde(with = "ottstats_domain::units::bytes")]
+    pub bodies_in_flight_bytes: usize,
+    /// How long a player may take to send its body (then HTTP 408): a batch is small.
+    #[serde(with = "ottstats_domain::units::duration")]
+    pub body_timeout: Duration,
 }
 
 impl Default for CollectSettings {
@@ -80,20 +93,37 @@ impl Default for CollectSettings {
             writes_in_flight: 4,
             write_wait: Duration::from_millis(500),
             retry_after: Duration::from_secs(1),
+            bodies_in_flight_bytes: 16 * 1024 * 1024,
+            body_timeout: Duration::from_secs(5),
         }
     }
 }
 
-/// The collector's share of the server: its write slots.
+/// The collector's share of the server: its write slots and the memory of its bodies.
 #[derive(Clone)]
 pub struct Collector {
     /// Public so that tests can take slots and play a database that fell behind.
     pub writes: Arc<Semaphore>,
+    /// A body waits for room as long as a batch for a slot (`collect.write_wait`).
+    bodies: BodyBudget,
 }
 
 impl Collector {
     pub fn new(settings: &CollectSettings) -> Collector {
-        Collector { writes: Arc::new(Semaphore::new(settings.writes_in_flight)) }
+        Collector {
+            writes: Arc::new(Semaphore::new(settings.writes_in_flight)),
+            bodies: BodyBudget::with_bounds(
+                settings.bodies_in_flight_bytes,
+                settings.max_body_bytes,
+                settings.body_timeout,
+                settings.write_wait,
+            ),
+        }
+    }
+
+    /// The bytes of `collect.bodies_in_flight_bytes` free now.
+    pub fn body_room_free(&self) -> usize {
+        self.bodies.free_bytes()
     }
 }
 
@@ -126,8 +156,7 @@ pub async fn post_events(State(state): State<AppState>, request: Request) -> Htt
         Ok(access) => access,
         Err(refused) => return refused,
     };
-    let max = state.settings.collect.max_body_bytes;
-    let body = match state.bodies.read_at_most(body, &parts.headers, max).await {
+    let body = match state.collect.bodies.read(body, &parts.headers).await {
         Ok(body) => body,
         Err(BodyError::Busy) => return unavailable(&state, "busy", BodyError::Busy.to_string()),
         Err(e) => {
@@ -146,15 +175,14 @@ pub async fn post_events(State(state): State<AppState>, request: Request) -> Htt
     // The items are drafts now: the body's room goes back to the others.
     drop(body);
     let cost = u64::try_from(batch.items).unwrap_or(u64::MAX).max(1);
-    if let Err(limited) = state.rate_limits.charge(&access.tenant, &access.grant.key, cost).await {
-        state.metrics.collect_refused("rate_limited");
-        return answer::rate_limited(Media::Json, &limited);
-    }
     let stored = if batch.drafts.is_empty() {
-        // Nothing for the store: no slot taken, nothing written.
+        // Nothing for the store: no slot taken, nothing written; charged all the same.
+        if let Err(refused) = charge(&state, &access, cost).await {
+            return refused;
+        }
         ingest::IngestReport::default()
     } else {
-        match write(&state, &access, std::mem::take(&mut batch.drafts)).await {
+        match write(&state, &access, cost, std::mem::take(&mut batch.drafts)).await {
             Ok(stored) => stored,
             Err(refused) => return refused,
         }
@@ -163,10 +191,10 @@ pub async fn post_events(State(state): State<AppState>, request: Request) -> Htt
     state.metrics.collected(report.accepted, report.duplicates, report.rejected.len());
     match serde_json::to_vec(&report) {
         Ok(json) => answer::send(Media::Json, StatusCode::OK, Bytes::from(json)),
-        // Stored, but not said: a retry of the same ids is only duplicates.
+        // Stored, but not said (a retry of the same ids is only duplicates): a bug.
         Err(e) => {
             tracing::error!(error = %e, "cannot encode a collector report");
-            unavailable(&state, "unavailable", "the report could not be sent; send the batch again".into())
+            internal()
         }
     }
 }
@@ -211,11 +239,24 @@ async fn admit(state: &AppState, parts: &Parts) -> Result<Access, HttpResponse> 
     Ok(access)
 }
 
-/// Steps 4 and 5: a slot, then the write, which keeps its slot to its end (a task of its
-/// own, so that a client leaving cannot cut it short and free the slot early).
+/// Step 4: `cost` points from the key's bucket.
+async fn charge(state: &AppState, access: &Access, cost: u64) -> Result<(), HttpResponse> {
+    match state.rate_limits.charge(&access.tenant, &access.grant.key, cost).await {
+        Ok(_) => Ok(()),
+        Err(limited) => {
+            state.metrics.collect_refused("rate_limited");
+            Err(answer::rate_limited(Media::Json, &limited))
+        }
+    }
+}
+
+/// Steps 3 to 5: a slot, the charge (a batch refused busy costs nothing: its retry pays),
+/// then the write, which keeps its slot to its end (a task of its own, so that a client
+/// leaving cannot cut it short and free the slot early).
 async fn write(
     state: &AppState,
     access: &Access,
+    cost: u64,
     drafts: Vec<ottstats_domain::activity_input::PlayerEventDraft>,
 ) -> Result<ingest::IngestReport, HttpResponse> {
     let settings = &state.settings.collect;
@@ -226,6 +267,8 @@ async fn write(
             return Err(unavailable(state, "busy", message));
         }
     };
+    // Refused here, the slot goes back at once.
+    charge(state, access, cost).await?;
     let (activity, tenant) = (state.services.activity.clone(), access.tenant.id);
     let written = tokio::spawn(async move {
         let _slot = slot;
@@ -239,12 +282,34 @@ async fn write(
         }
         Ok(Err(DomainError::Repo(e))) => {
             tracing::error!(error = %e, tenant = tenant.0, "the collector cannot store a batch");
-            Err(unavailable(state, "unavailable", "the events could not be stored; send them again shortly".into()))
+            Err(match failure(&e) {
+                Failure::Unavailable => {
+                    unavailable(state, "unavailable", "the events could not be stored; send them again shortly".into())
+                }
+                Failure::Internal => internal(),
+            })
         }
+        // The write panicked: a bug, not a dependency.
         Err(e) => {
             tracing::error!(error = %e, tenant = tenant.0, "the collector's write did not finish");
-            Err(unavailable(state, "unavailable", "the events could not be stored; send them again shortly".into()))
+            Err(internal())
         }
+    }
+}
+
+/// What a failed write is to the client.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    /// The store is away, conflicted or crowded: 503 `UNAVAILABLE`, send again later.
+    Unavailable,
+    /// Anything else (a bug, a broken schema): 500 `INTERNAL`, the details in the log only.
+    Internal,
+}
+
+fn failure(e: &RepoError) -> Failure {
+    match e {
+        RepoError::Unavailable(_) | RepoError::Conflict(_) | RepoError::Crowded(_) => Failure::Unavailable,
+        RepoError::Internal(_) => Failure::Internal,
     }
 }
 
@@ -269,23 +334,57 @@ fn key_of(parts: &Parts) -> Option<String> {
     pairs.into_iter().find(|(name, _)| name == "key").map(|(_, key)| key.trim().to_owned()).filter(|k| !k.is_empty())
 }
 
-/// A URI as logs show it: the collector's `key` is left out (a page may hold an ingest
-/// key, a log should not).
+/// A URI as logs show it, with no key in it: a path under `/collect` (the collector's,
+/// or a mistyped one) loses its whole query string, whatever its spelling (`k%65y=` is
+/// `key=` once decoded, as the collector reads it); on any other path every parameter
+/// whose name decodes to `key` is redacted.
 pub fn shown_uri(uri: &Uri) -> Cow<'_, str> {
-    match uri.query() {
-        Some(query) if uri.path() == PATH && query.split('&').any(|p| p.starts_with("key=")) => {
-            let kept: Vec<&str> =
-                query.split('&').map(|p| if p.starts_with("key=") { "key=[redacted]" } else { p }).collect();
-            Cow::Owned(format!("{}?{}", uri.path(), kept.join("&")))
-        }
-        _ => Cow::Owned(uri.to_string()),
+    let Some(query) = uri.query() else { return Cow::Owned(uri.to_string()) };
+    let path = uri.path();
+    if path.starts_with("/collect") {
+        return Cow::Owned(format!("{path}?[redacted]"));
     }
+    let is_key = |pair: &str| decoded(pair.split('=').next().unwrap_or(pair)).eq_ignore_ascii_case("key");
+    if !query.split('&').any(is_key) {
+        return Cow::Owned(uri.to_string());
+    }
+    let kept: Vec<&str> = query.split('&').map(|p| if is_key(p) { "key=[redacted]" } else { p }).collect();
+    Cow::Owned(format!("{path}?{}", kept.join("&")))
+}
+
+/// A query string's name as `application/x-www-form-urlencoded` decodes it.
+fn decoded(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match (b, hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'%'));
+                i += 3;
+            }
+            _ => {
+                out.push(if b == b'+' { b' ' } else { b });
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A refusal in the GraphQL shape, counted by its reason.
 fn refuse(state: &AppState, reason: &'static str, status: StatusCode, error: ApiError) -> HttpResponse {
     state.metrics.collect_refused(reason);
     answer::refusal(Media::Json, status, error, None)
+}
+
+/// HTTP 500 `INTERNAL`, a generic message: what failed was logged where it failed. Not a
+/// refusal (`ottstats_collect_refusals_total` leaves it out; the requests' count by status
+/// has it).
+fn internal() -> HttpResponse {
+    let error = ApiError::Repo(RepoError::Internal("the collector's write failed (logged above)".into()));
+    answer::refusal(Media::Json, StatusCode::INTERNAL_SERVER_ERROR, error, None)
 }
 
 /// HTTP 503 `UNAVAILABLE` with `Retry-After` (`collect.retry_after`).
@@ -319,9 +418,34 @@ mod tests {
 
     #[test]
     fn logs_never_show_a_key() {
-        let uri: Uri = "/collect/events?key=ott_1_secret&v=2".parse().unwrap();
-        assert_eq!(shown_uri(&uri), "/collect/events?key=[redacted]&v=2");
-        let uri: Uri = "/graphql?query=%7B%7D".parse().unwrap();
-        assert_eq!(shown_uri(&uri), "/graphql?query=%7B%7D");
+        let shown = |uri: &str| shown_uri(&uri.parse::<Uri>().unwrap()).into_owned();
+        // Under `/collect`, the whole query goes, however the key is spelt (the collector
+        // decodes the query: `k%65y` is `key`), and on paths that are no route too.
+        for uri in [
+            "/collect/events?key=ott_1_secret&v=2",
+            "/collect/events?v=2&k%65y=ott_1_secret",
+            "/collect/events?%6B%65%79=ott_1_secret",
+            "/collect/events/?key=ott_1_secret",
+            "/collect?key=ott_1_secret",
+            "/collectx?a=ott_1_secret",
+        ] {
+            let shown = shown(uri);
+            assert!(!shown.contains("secret") && shown.ends_with("?[redacted]"), "{uri} is logged as {shown}");
+        }
+        assert_eq!(shown("/collect/events"), "/collect/events");
+        // Elsewhere, only a `key` parameter (decoded) is left out.
+        assert_eq!(shown("/graphql?query=%7B%7D"), "/graphql?query=%7B%7D");
+        assert_eq!(shown("/graphql?query=%7B%7D&k%65y=ott_1_secret"), "/graphql?query=%7B%7D&key=[redacted]");
+        assert_eq!(shown("/%63ollect/events?key=ott_1_secret&v"), "/%63ollect/events?key=[redacted]&v");
+        assert_eq!(shown("/healthz?keys=1&key"), "/healthz?keys=1&key=[redacted]");
+        assert_eq!(decoded("k%65y+%zz%4"), "key %zz%4");
+    }
+
+    #[test]
+    fn only_a_failing_dependency_is_unavailable() {
+        assert_eq!(failure(&RepoError::Unavailable("down".into())), Failure::Unavailable);
+        assert_eq!(failure(&RepoError::Conflict("deadlock".into())), Failure::Unavailable);
+        assert_eq!(failure(&RepoError::Crowded("busy".into())), Failure::Unavailable);
+        assert_eq!(failure(&RepoError::Internal("no such table".into())), Failure::Internal);
     }
 }

@@ -146,6 +146,7 @@ impl Settings {
             ("websocket.recheck_key_every", self.websocket.recheck_key_every),
             ("redis.notices_probe_every", self.redis.notices_probe_every),
             ("redis.resubscribe_every", self.redis.resubscribe_every),
+            ("collect.body_timeout", self.collect.body_timeout),
         ];
         for (key, period) in periods {
             if period.is_zero() {
@@ -178,12 +179,12 @@ impl Settings {
             );
             return Err(SettingsError::Value { key: "http.bodies_in_flight_bytes", message });
         }
-        if self.http.bodies_in_flight_bytes < self.collect.max_body_bytes {
+        if self.collect.bodies_in_flight_bytes < self.collect.max_body_bytes {
             let message = format!(
                 "{} bytes is less than one body of `collect.max_body_bytes` ({}): the largest batches would never fit",
-                self.http.bodies_in_flight_bytes, self.collect.max_body_bytes
+                self.collect.bodies_in_flight_bytes, self.collect.max_body_bytes
             );
-            return Err(SettingsError::Value { key: "http.bodies_in_flight_bytes", message });
+            return Err(SettingsError::Value { key: "collect.bodies_in_flight_bytes", message });
         }
         Ok(())
     }
@@ -295,6 +296,7 @@ mod tests {
             (c.max_body_bytes, c.writes_in_flight, c.write_wait, c.retry_after),
             (MIB as usize, 4, millis(500), secs(1))
         );
+        assert_eq!((c.bodies_in_flight_bytes, c.body_timeout), (16 * MIB as usize, secs(5)));
         assert!(s.check().is_ok());
         // What the services take is what they had without settings.
         assert_eq!(s.services(), ServiceSettings::default());
@@ -404,7 +406,12 @@ mod tests {
         let e = parse("[collect]\nwrites_in_flight = 0\n").unwrap_err();
         assert_eq!(e, "setting `collect.writes_in_flight`: must be at least 1");
         let e = parse("[collect]\nmax_body_bytes = \"1GiB\"\n").unwrap_err();
+        assert!(e.starts_with("setting `collect.bodies_in_flight_bytes`:"), "{e}");
         assert!(e.contains("`collect.max_body_bytes`"), "{e}");
+        // The collector's room is its own: not bounded by, nor bounding, `/graphql`'s.
+        assert!(parse("[collect]\nbodies_in_flight_bytes = \"1MiB\"\n").is_ok());
+        let e = parse("[collect]\nbody_timeout = \"0s\"\n").unwrap_err();
+        assert_eq!(e, "setting `collect.body_timeout`: must be longer than 0");
     }
 
     #[test]
