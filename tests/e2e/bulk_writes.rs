@@ -318,4 +318,49 @@ async fn a_large_version_spans_rows_and_reads_back_whole(env: Env) {
     }
 }
 
-on_each_backend!(bulk_and_row_paths_store_the_same_rows, a_large_version_spans_rows_and_reads_back_whole);
+/// A batch of more sessions than one transaction may lock (20,000: one advisory lock each
+/// would overflow PostgreSQL's lock table) is written as several transactions of whole
+/// sessions: the same rows and counts as small batches, and sent again, duplicates.
+async fn a_batch_of_many_sessions_is_stored_whole(env: Env) {
+    use ottstats_domain::activity_repository::ActivityWrites;
+    let mut rng = StdRng::seed_from_u64(11);
+    let base = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+    let events: Vec<PlayerEvent> = (0..20_000 * 2)
+        .map(|i| PlayerEvent {
+            id: format!("m{i}"),
+            session_id: format!("s{}", i % 20_000),
+            user_id: format!("u{}", i % 20_000 % 7),
+            event_type: [EventType::Play, EventType::Playing][i / 20_000],
+            occurred_at: at(base, (i / 20_000) as i64 * 7_000 + rng.random_range(0..500)),
+            position: None,
+            content_kind: Some(ContentKind::Vod),
+            content_id: Some("c1".into()),
+            device: None,
+            referrer: None,
+            bandwidth_kbps: None,
+            played_seconds: None,
+        })
+        .collect();
+    let (bulk_tenant, _) = env.tenant("Bulk", "CL", chrono_tz::UTC).await;
+    let (row_tenant, _) = env.tenant("Rows", "CL", chrono_tz::UTC).await;
+    let (bulk, row) = (store(&env, 1).await, store(&env, usize::MAX).await);
+    let o = bulk.record_events(bulk_tenant.id, &events).await.unwrap();
+    assert_eq!((o.written, o.duplicates), (40_000, 0));
+    let mut written = 0;
+    for chunk in events.chunks(1_000) {
+        written += row.record_events(row_tenant.id, chunk).await.unwrap().written;
+    }
+    assert_eq!(written, 40_000);
+    let (b, r) = (rows(&bulk, bulk_tenant.id).await, rows(&row, row_tenant.id).await);
+    assert_eq!((b.1.len(), b.2.len()), (40_000, 20_000));
+    assert_eq!(b.1, r.1, "events");
+    assert_eq!(b.2, r.2, "sessions");
+    let again = bulk.record_events(bulk_tenant.id, &events).await.unwrap();
+    assert_eq!((again.written, again.duplicates), (0, 40_000));
+}
+
+on_each_backend!(
+    bulk_and_row_paths_store_the_same_rows,
+    a_large_version_spans_rows_and_reads_back_whole,
+    a_batch_of_many_sessions_is_stored_whole
+);

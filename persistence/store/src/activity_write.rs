@@ -49,13 +49,11 @@ fn lock_key(text: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-/// Advisory lock buckets sessions hash into. A batch of 10,000 sessions takes at most this
-/// many locks, well inside PostgreSQL's shared lock table (64 × max_connections by
-/// default), where one lock per session would overflow it ("out of shared memory");
-/// two batches whose sessions share a bucket wait for each other, which is only slower.
-const SESSION_LOCK_BUCKETS: i64 = 512;
-/// The first key of the two-key advisory locks of sessions, apart from the other locks.
-const SESSION_LOCK_CLASS: i32 = 0x5e55;
+/// Sessions one transaction locks at most. Each takes an advisory lock, and PostgreSQL's
+/// shared lock table holds about 64 × max_connections of them (6,400 by default): a batch
+/// of 10,000 sessions would overflow it ("out of shared memory"). A batch touching more
+/// is written as several transactions of whole sessions (each item still whole).
+pub(crate) const SESSIONS_PER_TRANSACTION: usize = 1_000;
 
 /// The statement taking PostgreSQL's advisory locks of `sessions` (user id, session id)
 /// until the transaction ends, in a fixed order so that two batches cannot deadlock.
@@ -63,17 +61,32 @@ pub(crate) fn session_locks(tenant: TenantId, sessions: &[(&str, &str)]) -> Opti
     if sessions.is_empty() {
         return None;
     }
-    let mut buckets: Vec<i64> = sessions
-        .iter()
-        .map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0)).rem_euclid(SESSION_LOCK_BUCKETS))
-        .collect();
-    buckets.sort_unstable();
-    buckets.dedup();
-    let values: Vec<String> = buckets.iter().map(|k| format!("({k})")).collect();
-    Some(format!(
-        "SELECT pg_advisory_xact_lock({SESSION_LOCK_CLASS}, k::int) FROM (VALUES {}) AS t(k) ORDER BY k",
-        values.join(",")
-    ))
+    let mut keys: Vec<i64> = sessions.iter().map(|(u, s)| lock_key(&format!("{}\u{0}{u}\u{0}{s}", tenant.0))).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+    Some(format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {}) AS t(k) ORDER BY k", values.join(",")))
+}
+
+/// The batch's events in groups of at most [`SESSIONS_PER_TRANSACTION`] whole sessions
+/// (first of each id only; in batch order within a group).
+pub(crate) fn session_groups<'a>(fresh: &[&'a PlayerEvent]) -> Vec<Vec<&'a PlayerEvent>> {
+    let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut groups: Vec<Vec<&PlayerEvent>> = Vec::new();
+    let mut sessions_in_last = 0;
+    for e in fresh {
+        let key = (e.user_id.as_str(), e.session_id.as_str());
+        let g = *group_of.entry(key).or_insert_with(|| {
+            if groups.is_empty() || sessions_in_last == SESSIONS_PER_TRANSACTION {
+                groups.push(Vec::new());
+                sessions_in_last = 0;
+            }
+            sessions_in_last += 1;
+            groups.len() - 1
+        });
+        groups[g].push(*e);
+    }
+    groups
 }
 
 pub(crate) type Sessions = BTreeMap<SessionKey, Vec<EventAndStoredPlayback>>;
@@ -210,6 +223,24 @@ impl Store {
         if fresh.is_empty() {
             return Ok(RecordOutcome { written: 0, duplicates: repeats });
         }
+        // Each group is retried alone when it conflicted with another writer: a group
+        // committed before another failed stays stored (sending the batch again counts
+        // its events as duplicates).
+        let mut outcome = RecordOutcome { written: 0, duplicates: repeats };
+        for group in session_groups(&fresh) {
+            let o = crate::retry::retrying("recordEvents", || self.write_event_group(tenant, group.clone(), 0)).await?;
+            (outcome.written, outcome.duplicates) = (outcome.written + o.written, outcome.duplicates + o.duplicates);
+        }
+        Ok(outcome)
+    }
+
+    /// Events of at most [`SESSIONS_PER_TRANSACTION`] sessions, in one transaction.
+    async fn write_event_group(
+        &self,
+        tenant: TenantId,
+        fresh: Vec<&PlayerEvent>,
+        repeats: usize,
+    ) -> Result<RecordOutcome, RepoError> {
         if self.bulk(fresh.len()) {
             return crate::pg_bulk_events::write(self, tenant, &fresh, repeats).await;
         }
@@ -407,7 +438,7 @@ impl Store {
 #[async_trait::async_trait]
 impl ActivityWrites for Store {
     async fn record_events(&self, tenant: TenantId, events: &[PlayerEvent]) -> Result<RecordOutcome, RepoError> {
-        crate::retry::retrying("recordEvents", || self.write_events(tenant, events)).await
+        self.write_events(tenant, events).await
     }
 
     async fn record_logins(&self, tenant: TenantId, logins: &[Login]) -> Result<RecordOutcome, RepoError> {
@@ -439,11 +470,29 @@ mod tests {
     }
 
     #[test]
-    fn many_sessions_take_a_bounded_number_of_locks() {
-        let sessions: Vec<(String, String)> = (0..10_000).map(|i| (format!("u{i}"), format!("s{i}"))).collect();
-        let refs: Vec<(&str, &str)> = sessions.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
-        let sql = session_locks(TenantId(1), &refs).unwrap();
-        assert_eq!(sql.matches("),(").count() + 1, SESSION_LOCK_BUCKETS as usize);
-        assert!(session_locks(TenantId(1), &[]).is_none());
+    fn many_sessions_are_written_in_groups_of_whole_sessions() {
+        let event = |i: usize| PlayerEvent {
+            id: format!("e{i}"),
+            session_id: format!("s{}", i % 2_500),
+            user_id: "u".into(),
+            event_type: ottstats_domain::playback::EventType::Play,
+            occurred_at: chrono::DateTime::from_timestamp_millis(0).unwrap(),
+            position: None,
+            content_kind: None,
+            content_id: None,
+            device: None,
+            referrer: None,
+            bandwidth_kbps: None,
+            played_seconds: None,
+        };
+        let events: Vec<PlayerEvent> = (0..5_000).map(event).collect();
+        let refs: Vec<&PlayerEvent> = events.iter().collect();
+        let groups = session_groups(&refs);
+        let sessions = |g: &Vec<&PlayerEvent>| g.iter().map(|e| &e.session_id).collect::<HashSet<_>>().len();
+        assert_eq!(groups.iter().map(sessions).collect::<Vec<_>>(), [1_000, 1_000, 500]);
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 5_000);
+        // A session is never split: its two events are in one group.
+        assert!(groups[0].iter().any(|e| e.id == "e2500") && groups[0].iter().any(|e| e.id == "e0"));
+        assert_eq!(session_groups(&refs[..10]).len(), 1);
     }
 }
