@@ -359,7 +359,65 @@ async fn a_batch_of_many_sessions_is_stored_whole(env: Env) {
     assert_eq!((again.written, again.duplicates), (0, 40_000));
 }
 
+/// The facts of the stored users, counted as the log counts them.
+fn counted(users: &[registered_user::Model]) -> BTreeMap<String, i64> {
+    let mut net = BTreeMap::new();
+    for u in users {
+        let key = format!(
+            "{}|{}|{:?}|{:?}|{:?}|{:?}",
+            u.registered_at,
+            u.gender,
+            u.age,
+            u.country.as_deref(),
+            u.state,
+            u.city
+        );
+        *net.entry(key).or_insert(0) += 1;
+    }
+    net
+}
+
+/// Bulk batches writing the same users at once, on the bulk path and on the row path
+/// together: each user ends as one of the versions written of it, and the registrations
+/// log counts exactly the stored users (no version of a user counted twice or lost).
+async fn concurrent_batches_of_the_same_users_keep_the_log_exact(env: Env) {
+    use ottstats_domain::repository::UserRepository;
+    let (tenant, _) = env.tenant("Race", "CL", chrono_tz::UTC).await;
+    let (bulk, row) = (store(&env, 1).await, store(&env, usize::MAX).await);
+    let base = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let writer = |w: usize| -> Vec<RegisteredUser> {
+        (0..300)
+            .map(|i| RegisteredUser {
+                id: format!("u{}", (i * 7 + w * 50) % 400),
+                name: format!("w{w}"),
+                gender: Gender::ALL[(i + w) % 4],
+                birth_date: None,
+                age: None,
+                country: Country::parse(["CL", "AR"][(i + w) % 2]),
+                state: None,
+                city: None,
+                registered_at: at(base, ((i + w) % 30) as i64 * 86_400_000),
+            })
+            .collect()
+    };
+    for round in 0..3 {
+        let writes = (0..4).map(|w| {
+            let (bulk, row, users) = (&bulk, &row, writer(w + round));
+            async move {
+                // Three bulk writers and one on the row path.
+                let store = if w == 3 { row } else { bulk };
+                store.upsert_users(tenant.id, &users).await.unwrap()
+            }
+        });
+        futures_util::future::join_all(writes).await;
+    }
+    let (users, _, _) = rows(&bulk, tenant.id).await;
+    assert_eq!(users.len(), 400);
+    assert_eq!(logged(&bulk, tenant.id).await, counted(&users), "the log counts the stored users");
+}
+
 on_each_backend!(
+    concurrent_batches_of_the_same_users_keep_the_log_exact,
     bulk_and_row_paths_store_the_same_rows,
     a_large_version_spans_rows_and_reads_back_whole,
     a_batch_of_many_sessions_is_stored_whole

@@ -85,16 +85,29 @@ impl BulkTxn {
 
     /// Streams `rows` into `columns` of `table`.
     pub async fn copy(&mut self, table: &str, columns: &str, rows: CopyRows) -> Result<(), RepoError> {
+        self.copy_rows(table, columns, rows).await.map_err(sqlx_err)
+    }
+
+    /// [`BulkTxn::copy`] of rows that must be new: a row another transaction stored first
+    /// (a unique violation, 23505) is a conflict, and the caller's write is tried again.
+    pub async fn copy_new(&mut self, table: &str, columns: &str, rows: CopyRows) -> Result<(), RepoError> {
+        self.copy_rows(table, columns, rows).await.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "23505") => RepoError::Conflict(e.to_string()),
+            _ => sqlx_err(e),
+        })
+    }
+
+    async fn copy_rows(&mut self, table: &str, columns: &str, rows: CopyRows) -> Result<(), sqlx::Error> {
         if rows.rows() == 0 {
             return Ok(());
         }
         let statement = format!("COPY {table} ({columns}) FROM STDIN");
-        let mut copy = self.conn().copy_in_raw(&statement).await.map_err(sqlx_err)?;
+        let mut copy = self.conn().copy_in_raw(&statement).await?;
         if let Err(e) = copy.send(rows.into_bytes()).await {
             let _ = copy.abort("the rows could not be sent").await;
-            return Err(sqlx_err(e));
+            return Err(e);
         }
-        copy.finish().await.map_err(sqlx_err)?;
+        copy.finish().await?;
         Ok(())
     }
 

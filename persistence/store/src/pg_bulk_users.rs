@@ -45,7 +45,7 @@ async fn stored(
     ids.dedup();
     let rows = sqlx::query(
         "SELECT id, name, gender, birth_date, age, country, state, city, registered_at, updated_at FROM \
-         registered_users WHERE tenant_id = $1 AND id = ANY($2)",
+         registered_users WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id COLLATE \"C\" FOR UPDATE",
     )
     .bind(tenant.0)
     .bind(&ids)
@@ -79,9 +79,11 @@ pub(crate) async fn write(
     users: &[RegisteredUser],
 ) -> Result<UpsertOutcome, RepoError> {
     let mut txn = BulkTxn::begin(store).await?;
-    // Every writer of the tenant's users waits here for the one before it: the stored
-    // users read next stay as read until this commits, so new ones cannot collide.
-    let version = txn.lock_version(tenant, &Scope::Registrations).await?;
+    // The batch's stored users are locked as they are read (in id order, so two batches
+    // cannot deadlock), so what they were is what this transaction replaces; a user new
+    // here and written by another batch meanwhile makes the insert below conflict, and
+    // the whole write is tried again. The tenant's registrations turn is taken only
+    // after the rows are written, so that two batches write their rows at once.
     let stored = stored(&mut txn, tenant, users).await?;
     let plan = crate::user_repo::plan_users(users, &stored);
     let now = Utc::now().timestamp_millis();
@@ -90,7 +92,7 @@ pub(crate) async fn write(
         let rows = if stored.contains_key(&u.id) { &mut changed } else { &mut new };
         copy_row(rows, tenant, u, now);
     }
-    txn.copy("registered_users", COLUMNS, new).await?;
+    txn.copy_new("registered_users", COLUMNS, new).await?;
     if changed.rows() > 0 {
         let staging = txn.staging("registered_users").await?;
         txn.copy(&staging, COLUMNS, changed).await?;
@@ -102,7 +104,9 @@ pub(crate) async fn write(
         txn.execute(&sql, tenant).await?;
     }
     if !plan.moves.is_empty() {
-        // The bump below produces `version + 1`: the turn taken above keeps it ours.
+        // Held until the commit: the bump below produces `version + 1`, and the records of
+        // each version are those of the one transaction that made it.
+        let version = txn.lock_version(tenant, &Scope::Registrations).await?;
         txn.record_registrations(tenant, version + 1, &plan.moves, store.change_retention).await?;
     }
     txn.commit_changes(store, tenant, plan.scopes).await?;

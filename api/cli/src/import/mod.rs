@@ -4,6 +4,7 @@
 mod header;
 mod records;
 
+use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::Path;
@@ -120,6 +121,7 @@ impl<K: Kind> Writer<'_, K> {
         use futures_util::StreamExt;
         let (store, tenant) = (self.store, self.tenant.id);
         let mut in_flight = futures_util::stream::FuturesOrdered::new();
+        let mut flying_ids: VecDeque<HashSet<String>> = VecDeque::new();
         while let Some(chunk) = from_reader.recv().await {
             let Chunk { lines, drafts, unreadable } = chunk?;
             for (line, reason) in unreadable {
@@ -128,12 +130,20 @@ impl<K: Kind> Writer<'_, K> {
             if drafts.is_empty() {
                 continue;
             }
-            if in_flight.len() >= K::IN_FLIGHT.max(1)
-                && let Some(done) = in_flight.next().await
+            // Ids of ordered kinds in the batches in flight (the oldest first): a batch
+            // sharing one waits for them, so the later line of an id is stored last.
+            let ids: HashSet<String> = drafts.iter().filter_map(|d| K::ordered_id(d)).map(str::to_owned).collect();
+            while !in_flight.is_empty()
+                && (in_flight.len() >= K::IN_FLIGHT.max(1)
+                    || flying_ids.iter().any(|f: &HashSet<String>| !f.is_disjoint(&ids)))
             {
-                let (lines, report): (Vec<u64>, Result<IngestReport, DomainError>) = done;
-                self.account(&lines, report?);
+                if let Some(done) = in_flight.next().await {
+                    let (lines, report): (Vec<u64>, Result<IngestReport, DomainError>) = done;
+                    flying_ids.pop_front();
+                    self.account(&lines, report?);
+                }
             }
+            flying_ids.push_back(ids);
             let before = self.sent;
             self.sent += drafts.len();
             if before < ANALYZE_AFTER && self.sent >= ANALYZE_AFTER {
@@ -145,6 +155,7 @@ impl<K: Kind> Writer<'_, K> {
             });
         }
         while let Some((lines, report)) = in_flight.next().await {
+            flying_ids.pop_front();
             self.account(&lines, report?);
         }
         Ok(())

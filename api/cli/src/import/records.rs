@@ -25,9 +25,13 @@ pub trait Kind {
     /// against them; see `docs/import.md`).
     const COLUMNS: &'static [Column];
     /// Batches stored at once. Events and logins are inserted once each by id, so their
-    /// batches may commit in any order; a later user or content must win over an earlier
-    /// one, so theirs go one after the other (their lines are still read meanwhile).
+    /// batches may commit in any order.
     const IN_FLIGHT: usize;
+    /// The id of a draft whose later line must win over an earlier one (users, contents):
+    /// a batch then starts beside the ones in flight only when it shares no id with them.
+    fn ordered_id(_draft: &Self::Draft) -> Option<&str> {
+        None
+    }
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[Self::Draft]) -> Result<IngestReport, DomainError>;
 }
@@ -42,7 +46,7 @@ impl Kind for Users {
     type Draft = UserDraft;
     const CSV: bool = true;
     const NAME: &'static str = "users";
-    const IN_FLIGHT: usize = 1;
+    const IN_FLIGHT: usize = 2;
     const COLUMNS: &'static [Column] = &[
         Column::required("id"),
         Column::required("name"),
@@ -53,6 +57,10 @@ impl Kind for Users {
         Column::optional("city"),
         Column::required("registeredAt").alias("registered_at"),
     ];
+
+    fn ordered_id(draft: &UserDraft) -> Option<&str> {
+        Some(&draft.id)
+    }
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[UserDraft]) -> Result<IngestReport, DomainError> {
         ingest::upsert_users(store, tenant, drafts, Utc::now()).await
@@ -108,8 +116,12 @@ impl Kind for Contents {
     type Draft = ContentDraft;
     const CSV: bool = false;
     const NAME: &'static str = "contents";
-    const IN_FLIGHT: usize = 1;
+    const IN_FLIGHT: usize = 2;
     const COLUMNS: &'static [Column] = &[Column::required("id"), Column::required("kind"), Column::required("title")];
+
+    fn ordered_id(draft: &ContentDraft) -> Option<&str> {
+        Some(&draft.id)
+    }
 
     async fn ingest(store: &Store, tenant: TenantId, drafts: &[ContentDraft]) -> Result<IngestReport, DomainError> {
         ingest::upsert_contents(store, tenant, drafts).await
