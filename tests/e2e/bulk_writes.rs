@@ -400,6 +400,27 @@ async fn concurrent_batches_of_the_same_users_keep_the_log_exact(env: Env) {
             })
             .collect()
     };
+    // Two batches of the same new users at once: one inserts them, the other conflicts,
+    // is tried again and updates them.
+    let race = (0..2).map(|w| {
+        let (bulk, users) = (
+            &bulk,
+            writer(w)
+                .into_iter()
+                .take(100)
+                .enumerate()
+                .map(|(n, mut u)| {
+                    u.id = format!("new{n}");
+                    u
+                })
+                .collect::<Vec<_>>(),
+        );
+        async move { bulk.upsert_users(tenant.id, &users).await.unwrap() }
+    });
+    futures_util::future::join_all(race).await;
+    // Every user stored once, then four writers (three bulk, one row path) at once, again
+    // and again, each changing the facts of users the others change too.
+    row.upsert_users(tenant.id, &(0..4).flat_map(writer).collect::<Vec<_>>()).await.unwrap();
     for round in 0..3 {
         let writes = (0..4).map(|w| {
             let (bulk, row, users) = (&bulk, &row, writer(w + round));
@@ -412,7 +433,7 @@ async fn concurrent_batches_of_the_same_users_keep_the_log_exact(env: Env) {
         futures_util::future::join_all(writes).await;
     }
     let (users, _, _) = rows(&bulk, tenant.id).await;
-    assert_eq!(users.len(), 400);
+    assert_eq!(users.len(), 500);
     assert_eq!(logged(&bulk, tenant.id).await, counted(&users), "the log counts the stored users");
 }
 
