@@ -3,7 +3,7 @@
 //! the format. Text is the format chosen over binary: it needs no per-type encoders and
 //! PostgreSQL parses it about as fast for these narrow rows.
 
-use std::fmt::Write;
+use std::io::Write;
 
 /// A buffer of rows for one `COPY`.
 #[derive(Default)]
@@ -58,9 +58,8 @@ impl CopyRows {
     /// that holds none of the characters the format escapes (integers, dates, booleans).
     pub fn plain(&mut self, value: impl std::fmt::Display) -> &mut CopyRows {
         self.separate();
-        let mut s = String::new();
-        let _ = write!(s, "{value}");
-        self.buf.extend_from_slice(s.as_bytes());
+        // Straight into the buffer: no string a value (writing to a Vec cannot fail).
+        let _ = write!(self.buf, "{value}");
         self
     }
 
