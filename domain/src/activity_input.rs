@@ -1,5 +1,22 @@
 //! Player events, logins and contents as an operator sends them, before validation.
 
+/// The fields of a player event as sent (GraphQL `PlayerEventInput`, an NDJSON line, a
+/// collector item), in the documented order.
+pub const PLAYER_EVENT_FIELDS: [&str; 12] = [
+    "id",
+    "sessionId",
+    "userId",
+    "type",
+    "occurredAt",
+    "position",
+    "contentKind",
+    "contentId",
+    "device",
+    "referrer",
+    "bandwidthKbps",
+    "playedSeconds",
+];
+
 /// A media or a live signal (GraphQL `ContentInput`, an NDJSON line).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContentDraft {

@@ -21,20 +21,7 @@ pub enum Layout {
 }
 
 /// The fields of `PlayerEventInput`, as GraphQL names them.
-const FIELDS: [&str; 12] = [
-    "id",
-    "sessionId",
-    "userId",
-    "type",
-    "occurredAt",
-    "position",
-    "contentKind",
-    "contentId",
-    "device",
-    "referrer",
-    "bandwidthKbps",
-    "playedSeconds",
-];
+const FIELDS: [&str; 12] = ottstats_domain::activity_input::PLAYER_EVENT_FIELDS;
 
 /// A body read into drafts.
 #[derive(Debug, Default)]

@@ -7,20 +7,7 @@ use serde::{Serialize, Serializer};
 
 /// The keys of an event line, in order (`type` is the draft's `event_type`).
 #[cfg(test)]
-pub(super) const EVENT_KEYS: [&str; 12] = [
-    "id",
-    "sessionId",
-    "userId",
-    "type",
-    "occurredAt",
-    "position",
-    "contentKind",
-    "contentId",
-    "device",
-    "referrer",
-    "bandwidthKbps",
-    "playedSeconds",
-];
+pub(super) const EVENT_KEYS: [&str; 12] = ottstats_domain::activity_input::PLAYER_EVENT_FIELDS;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

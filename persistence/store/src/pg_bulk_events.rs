@@ -66,6 +66,36 @@ fn event_rows(tenant: TenantId, inserts: &[(PlayerEvent, i64)]) -> CopyRows {
     rows
 }
 
+/// Session summaries as one array a column, bound to one statement.
+#[derive(Default)]
+struct SessionColumns<'a> {
+    user_id: Vec<&'a str>,
+    session_id: Vec<&'a str>,
+    first_at: Vec<i64>,
+    content_kind: Vec<Option<&'a str>>,
+    content_id: Vec<Option<&'a str>>,
+    device: Vec<Option<&'a str>>,
+    referrer: Vec<Option<&'a str>>,
+    playback_ms: Vec<i64>,
+}
+
+impl<'a> SessionColumns<'a> {
+    fn of(summaries: &'a [ottstats_domain::playback::session::SessionSummary]) -> SessionColumns<'a> {
+        let mut c = SessionColumns::default();
+        for x in summaries {
+            c.user_id.push(&x.user_id);
+            c.session_id.push(&x.session_id);
+            c.first_at.push(x.first_at.timestamp_millis());
+            c.content_kind.push(x.content_kind.map(|k| k.as_str()));
+            c.content_id.push(x.content_id.as_deref());
+            c.device.push(x.device.as_deref());
+            c.referrer.push(x.referrer.as_deref());
+            c.playback_ms.push(x.playback_ms);
+        }
+        c
+    }
+}
+
 /// Stores the new events of `inserts`; returns the ids this statement stored (an id a
 /// concurrent batch stored first stays stored once, with the session it came with).
 async fn insert_events(
@@ -107,18 +137,7 @@ async fn write_derived(txn: &mut BulkTxn, tenant: TenantId, derived: Derived) ->
         // A few hundred rows: bound as arrays in one statement. A COPY of so little would
         // wait on TCP for the delayed acknowledgement of its data before its end (sqlx
         // does not set TCP_NODELAY): 40 ms for nothing.
-        let mut cols: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<Option<&str>>) = Default::default();
-        let mut more: (Vec<Option<&str>>, Vec<Option<&str>>, Vec<Option<&str>>, Vec<i64>) = Default::default();
-        for x in &summaries {
-            cols.0.push(&x.user_id);
-            cols.1.push(&x.session_id);
-            cols.2.push(x.first_at.timestamp_millis());
-            cols.3.push(x.content_kind.map(|k| k.as_str()));
-            more.0.push(x.content_id.as_deref());
-            more.1.push(x.device.as_deref());
-            more.2.push(x.referrer.as_deref());
-            more.3.push(x.playback_ms);
-        }
+        let c = SessionColumns::of(&summaries);
         sqlx::query(
             "INSERT INTO playback_sessions (tenant_id, user_id, session_id, first_at, content_kind, content_id, \
              device, referrer, playback_ms) SELECT $1, u.* FROM unnest($2::text[], $3::text[], $4::bigint[], \
@@ -129,14 +148,14 @@ async fn write_derived(txn: &mut BulkTxn, tenant: TenantId, derived: Derived) ->
              referrer = EXCLUDED.referrer, playback_ms = EXCLUDED.playback_ms",
         )
         .bind(tenant.0)
-        .bind(&cols.0)
-        .bind(&cols.1)
-        .bind(&cols.2)
-        .bind(&cols.3)
-        .bind(&more.0)
-        .bind(&more.1)
-        .bind(&more.2)
-        .bind(&more.3)
+        .bind(&c.user_id)
+        .bind(&c.session_id)
+        .bind(&c.first_at)
+        .bind(&c.content_kind)
+        .bind(&c.content_id)
+        .bind(&c.device)
+        .bind(&c.referrer)
+        .bind(&c.playback_ms)
         .execute(txn.conn())
         .await
         .map_err(sqlx_err)?;
