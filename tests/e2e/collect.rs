@@ -11,7 +11,7 @@ use ottstats_domain::access::{NewKey, Scopes};
 use ottstats_domain::tenant::Tenant;
 use ottstats_server::{AppState, CollectSettings, CorsOrigins, HttpSettings, Settings};
 use ottstats_tests::ws::WsClient;
-use ottstats_tests::{Env, TestApp, TestBackend, TestServer, on_each_backend};
+use ottstats_tests::{Answer, Env, TestApp, TestBackend, TestServer, on_each_backend};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,23 +35,6 @@ fn ndjson(items: &[Value]) -> String {
     items.iter().map(|i| format!("{i}\n")).collect()
 }
 
-/// What a collector request got: status, headers and JSON body.
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-
-    fn code(&self) -> &str {
-        self.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-    }
-}
-
 /// How the key goes.
 #[derive(Clone, Copy)]
 enum Key<'a> {
@@ -70,11 +53,9 @@ async fn send(server: &TestServer, key: Key<'_>, content_type: &str, body: Strin
     if let Key::Bearer(k) = key {
         request = request.bearer_auth(k);
     }
-    let response = request.send().await.unwrap_or_else(|e| panic!("POST /collect/events: {e}"));
-    let (status, headers) = (response.status().as_u16(), response.headers().clone());
-    let text = response.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
-    Answer { status, headers, body }
+    let answer = Answer::of(request).await;
+    assert!(!answer.body.is_string(), "not JSON: {}", answer.body);
+    answer
 }
 
 async fn key(env: &Env, tenant: &Tenant, scopes: &str) -> String {

@@ -8,8 +8,7 @@ use ottstats_domain::repository::TrustedDocuments;
 use ottstats_server::hash_of;
 use ottstats_server::{AppState, CorsOrigins, HttpSettings};
 use ottstats_tests::ws::{Event, WsClient};
-use ottstats_tests::{Env, TestApp, TestServer, on_each_backend};
-use reqwest::header::HeaderMap;
+use ottstats_tests::{Answer, Env, TestApp, TestServer, on_each_backend};
 use serde_json::{Value, json};
 
 use crate::operations;
@@ -18,29 +17,8 @@ const GR: &str = "application/graphql-response+json";
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 const TOTAL: &str = operations::JANUARY_TOTAL;
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-
-    fn code(&self) -> &str {
-        self.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-    }
-}
-
 async fn answer(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Answer { status, headers, body }
+    Answer::of(request).await
 }
 
 fn get(server: &TestServer, key: &str, query: &[(&str, &str)], accept: Option<&str>) -> reqwest::RequestBuilder {

@@ -305,3 +305,32 @@ macro_rules! on_each_backend_and_path {
         }
     };
 }
+
+/// What an HTTP request got: its status, headers and body (JSON when it parses, else the
+/// text as a JSON string).
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// Sends `request` and reads the whole answer.
+    pub async fn of(request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, headers, body }
+    }
+
+    /// The header's value, or "" when it is missing or not text.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The first error's `extensions.code`, or "".
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    }
+}

@@ -6,6 +6,7 @@ mod answer;
 mod auth;
 mod body;
 pub mod collect;
+mod collect_bounds;
 mod collect_items;
 mod cors;
 pub mod db_health;
