@@ -113,8 +113,6 @@ async fn insert_events(
          ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id"
     );
     let ids: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(txn.conn()).await.map_err(sqlx_err)?;
-    // The staging rows go at once: a second derivation of this batch stages again.
-    sqlx::raw_sql(AssertSqlSafe(format!("TRUNCATE {staging}"))).execute(txn.conn()).await.map_err(sqlx_err)?;
     Ok(ids.into_iter().collect())
 }
 
