@@ -8,6 +8,7 @@ use crate::page::{Page, PageRequest};
 use crate::period::Period;
 use crate::playback::activity::SessionInPeriod;
 use crate::playback::bandwidth::BandwidthStats;
+use crate::playback::quality::Quality;
 use crate::playback::{Content, EventType, Login, PlayerEvent};
 use crate::tenant::TenantId;
 
@@ -82,6 +83,10 @@ pub trait ActivityStats: Send + Sync {
         user_id: &str,
         period: &Period,
     ) -> Result<Vec<SessionInPeriod>, RepoError>;
+
+    /// The playback quality of the user's sessions that started in the period, and the
+    /// ERROR events in it.
+    async fn quality(&self, tenant: TenantId, user_id: &str, period: &Period) -> Result<Quality, RepoError>;
 
     /// Bandwidth samples of the user's events per bucket, in the buckets' order.
     async fn bandwidth(

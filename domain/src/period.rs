@@ -1,6 +1,6 @@
 //! A period `[from, to)` read in a time zone, parsed once at the edge.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::InputError;
@@ -33,6 +33,13 @@ impl Period {
     /// Checks that `to` is after `from` and that the period is at most
     /// [`MAX_PERIOD_YEARS`] long.
     pub fn new(from: DateTime<Utc>, to: DateTime<Utc>, time_zone: Tz) -> Result<Period, InputError> {
+        // Years 1 to 9999 (RFC 3339's, give or take a day of offset): local times, buckets
+        // and earlier periods of such instants all stay inside the calendar.
+        for (instant, field) in [(from, "from"), (to, "to")] {
+            if !(1..=9999).contains(&instant.year()) {
+                return Err(InputError::new(field, "must be in the years 1 to 9999"));
+            }
+        }
         if to <= from {
             return Err(InputError::new("to", "must be after `from`"));
         }
@@ -209,6 +216,18 @@ mod tests {
         assert!(Period::parse("2006-09-06", "2006-09-07", None, SANTIAGO).is_ok());
         assert!(Period::parse("2006-09-06", "2026-09-06", None, SANTIAGO).is_ok());
         assert!(Period::parse("2006-09-06", "2026-09-07", None, SANTIAGO).is_err());
+    }
+
+    #[test]
+    fn years_outside_1_to_9999_are_refused_by_name() {
+        // chrono reads signed and five-digit years in local forms; a local time of such an
+        // instant may not exist at all (the calendar's edge), so they stop here.
+        let e = Period::parse("-262143-01-01T02:00", "-262143-01-01T06:00", Some("America/Los_Angeles"), MADRID)
+            .unwrap_err();
+        assert_eq!(e.argument, "from");
+        let e = Period::parse("9999-12-31", "+10000-01-01", None, chrono_tz::UTC).unwrap_err();
+        assert_eq!(e.argument, "to");
+        assert!(Period::parse("0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z", None, chrono_tz::UTC).is_ok());
     }
 
     #[test]

@@ -82,6 +82,10 @@ pub trait UserRepository: Send + Sync {
     async fn upsert_users(&self, tenant: TenantId, users: &[RegisteredUser]) -> Result<UpsertOutcome, RepoError>;
     /// The users among `ids` that exist, in no particular order.
     async fn find_users(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<RegisteredUser>, RepoError>;
+    /// Erases the user's profile, player events, sessions and logins in one transaction
+    /// (the registrations index told, every scope of the user bumped); `false` when none
+    /// of them was stored.
+    async fn erase_user(&self, tenant: TenantId, id: &str) -> Result<bool, RepoError>;
 }
 
 /// Counts of registrations in a period that pass a filter.

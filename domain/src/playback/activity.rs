@@ -66,7 +66,8 @@ impl Split {
         }
     }
 
-    fn total(&self) -> Figures {
+    /// Live and VOD together.
+    pub fn total(&self) -> Figures {
         let mut t = self.live;
         t.add(self.vod);
         t
@@ -101,11 +102,11 @@ pub struct Details {
 
 /// A session's kind: its first event's; a session whose first event names none is
 /// taken as VOD.
-fn kind(s: &SessionSummary) -> ContentKind {
+pub(crate) fn kind(s: &SessionSummary) -> ContentKind {
     s.content_kind.unwrap_or(ContentKind::Vod)
 }
 
-fn label(s: &Option<String>) -> String {
+pub(crate) fn label(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| UNKNOWN.to_owned())
 }
 

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod bandwidth;
 pub mod model;
+pub mod quality;
 pub mod session;
 
 pub use model::{Content, ContentKind, EventType, Login, PlayerEvent};
