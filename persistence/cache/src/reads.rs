@@ -20,6 +20,7 @@ use ottstats_domain::granularity::Bucket;
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::SessionInPeriod;
 use ottstats_domain::playback::bandwidth::BandwidthStats;
+use ottstats_domain::playback::quality::Quality;
 use ottstats_domain::registration_filter::RegistrationFilter;
 use ottstats_domain::repository::RegistrationStatsRepository;
 use ottstats_domain::scope::{DataVersions, Scope};
@@ -82,6 +83,12 @@ weighed_list!(GeoCount, 96);
 weighed_list!(SessionInPeriod, 256);
 weighed_list!(BandwidthStats, 32);
 
+impl Weighed for Quality {
+    fn bytes(&self) -> usize {
+        (self.devices.len() + 3) * 128
+    }
+}
+
 impl<T: Weighed> Cached for Answer<T> {
     fn weight(&self) -> u32 {
         u32::try_from(self.0.bytes() + 64).unwrap_or(u32::MAX)
@@ -132,6 +139,7 @@ struct Tiers {
     geography: TieredCache<Answer<Vec<GeoCount>>>,
     sessions: TieredCache<Answer<Vec<SessionInPeriod>>>,
     bandwidth: TieredCache<Answer<Vec<BandwidthStats>>>,
+    quality: TieredCache<Answer<Quality>>,
 }
 
 /// The store's statistics reads with the cache in front.
@@ -184,7 +192,8 @@ impl CachedReads {
             ages: tier(share, redis.clone(), rejected(Panel::Ages)),
             geography: tier(share, redis.clone(), rejected(Panel::Geography)),
             sessions: tier(share, redis.clone(), rejected(Panel::Sessions)),
-            bandwidth: tier(share, redis, rejected(Panel::Bandwidth)),
+            bandwidth: tier(share, redis.clone(), rejected(Panel::Bandwidth)),
+            quality: tier(share, redis, rejected(Panel::Quality)),
         };
         CachedReads { source, installation: installation.into(), tiers, counters }
     }
@@ -290,6 +299,13 @@ impl ActivityStats for CachedReads {
         let load = self.source.sessions_in_period(tenant, user_id, period);
         let scope = Scope::Activity(user_id.to_owned());
         self.cached(&self.tiers.sessions, Panel::Sessions, tenant, scope, &question, load).await
+    }
+
+    async fn quality(&self, tenant: TenantId, user_id: &str, period: &Period) -> Result<Quality, RepoError> {
+        let question = OfUser { user: user_id, over: period };
+        let load = self.source.quality(tenant, user_id, period);
+        let scope = Scope::Activity(user_id.to_owned());
+        self.cached(&self.tiers.quality, Panel::Quality, tenant, scope, &question, load).await
     }
 
     async fn bandwidth(

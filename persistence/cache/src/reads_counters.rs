@@ -14,11 +14,20 @@ pub enum Panel {
     /// A user's sessions in a period (`overview`, `details`).
     Sessions,
     Bandwidth,
+    /// A user's playback quality in a period.
+    Quality,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 6] =
-        [Panel::Genders, Panel::Timeline, Panel::Ages, Panel::Geography, Panel::Sessions, Panel::Bandwidth];
+    pub const ALL: [Panel; 7] = [
+        Panel::Genders,
+        Panel::Timeline,
+        Panel::Ages,
+        Panel::Geography,
+        Panel::Sessions,
+        Panel::Bandwidth,
+        Panel::Quality,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -28,6 +37,7 @@ impl Panel {
             Panel::Geography => "geography",
             Panel::Sessions => "sessions",
             Panel::Bandwidth => "bandwidth",
+            Panel::Quality => "quality",
         }
     }
 
@@ -42,9 +52,9 @@ impl Panel {
 /// dropped and loaded again (so also counted as misses).
 #[derive(Debug, Default)]
 pub struct CacheCounters {
-    pub(crate) hits: [AtomicU64; 6],
-    pub(crate) misses: [AtomicU64; 6],
-    pub(crate) rejected: [Arc<AtomicU64>; 6],
+    pub(crate) hits: [AtomicU64; Panel::ALL.len()],
+    pub(crate) misses: [AtomicU64; Panel::ALL.len()],
+    pub(crate) rejected: [Arc<AtomicU64>; Panel::ALL.len()],
 }
 
 impl CacheCounters {

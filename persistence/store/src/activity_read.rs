@@ -9,6 +9,7 @@ use ottstats_domain::page::{Page, PageRequest};
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::SessionInPeriod;
 use ottstats_domain::playback::bandwidth::BandwidthStats;
+use ottstats_domain::playback::quality::Quality;
 use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::tenant::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryResult, Select};
@@ -110,6 +111,10 @@ impl ActivityStats for Store {
                 })
             })
             .collect()
+    }
+
+    async fn quality(&self, tenant: TenantId, user: &str, period: &Period) -> Result<Quality, RepoError> {
+        self.read_quality(tenant, user, period).await
     }
 
     async fn bandwidth(

@@ -5,6 +5,7 @@
 //! here: `ottstats-cache` sits in front of these reads.
 
 mod activity_pages;
+mod activity_quality;
 mod activity_read;
 mod activity_rows;
 mod activity_write;
@@ -31,7 +32,9 @@ mod store;
 mod sync;
 mod tenant_repo;
 mod trusted_documents;
+mod user_erase;
 mod user_repo;
+mod user_search;
 mod version_reads;
 mod versions;
 

@@ -89,6 +89,10 @@ impl UserRepository for Store {
     async fn find_users(&self, tenant: TenantId, ids: &[String]) -> Result<Vec<RegisteredUser>, RepoError> {
         load(&self.db, tenant, ids).await
     }
+
+    async fn erase_user(&self, tenant: TenantId, id: &str) -> Result<bool, RepoError> {
+        crate::retry::retrying("eraseUsers", || self.erase_one(tenant, id)).await
+    }
 }
 
 /// What a batch of users changes, worked out against what is stored.

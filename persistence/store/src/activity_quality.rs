@@ -1,0 +1,65 @@
+//! Reading what the quality panel needs: every event of the user's sessions that started
+//! in the period or have an ERROR event in it. The figures are the domain's.
+
+use std::collections::BTreeMap;
+
+use ottstats_domain::RepoError;
+use ottstats_domain::period::Period;
+use ottstats_domain::playback::PlayerEvent;
+use ottstats_domain::playback::quality::{Quality, SessionEvents, quality};
+use ottstats_domain::playback::session::{event_order, summarize};
+use ottstats_domain::tenant::TenantId;
+use sea_orm::FromQueryResult;
+
+use crate::activity_rows::event;
+use crate::entities::player_event;
+use crate::error::db_err;
+use crate::sql::Sql;
+use crate::store::Store;
+
+impl Store {
+    pub(crate) async fn read_quality(
+        &self,
+        tenant: TenantId,
+        user: &str,
+        period: &Period,
+    ) -> Result<Quality, RepoError> {
+        let (from, to) = (period.from().timestamp_millis(), period.to().timestamp_millis());
+        let mut sql = Sql::new("WITH ids AS (SELECT session_id FROM playback_sessions WHERE tenant_id = ");
+        sql.bind(tenant.0)
+            .push(" AND user_id = ")
+            .bind(user)
+            .push(" AND first_at >= ")
+            .bind(from)
+            .push(" AND first_at < ")
+            .bind(to)
+            .push(" UNION SELECT session_id FROM player_events WHERE tenant_id = ")
+            .bind(tenant.0)
+            .push(" AND user_id = ")
+            .bind(user)
+            .push(" AND event_type = 'ERROR' AND occurred_at >= ")
+            .bind(from)
+            .push(" AND occurred_at < ")
+            .bind(to)
+            .push(") SELECT e.* FROM ids JOIN player_events e ON e.session_id = ids.session_id WHERE e.tenant_id = ")
+            .bind(tenant.0)
+            .push(" AND e.user_id = ")
+            .bind(user);
+        let rows = self.statistics_rows(tenant, sql).await?;
+        let mut sessions: BTreeMap<String, Vec<(PlayerEvent, i64)>> = BTreeMap::new();
+        for row in &rows {
+            let (e, ms) = event(player_event::Model::from_query_result(row, "").map_err(db_err)?)?;
+            sessions.entry(e.session_id.clone()).or_default().push((e, ms));
+        }
+        let sessions: Vec<SessionEvents> = sessions
+            .into_values()
+            .filter_map(|mut events| {
+                events.sort_by(|a, b| event_order(&a.0, &b.0));
+                let (events, playback): (Vec<PlayerEvent>, Vec<i64>) = events.into_iter().unzip();
+                let summary = summarize(&events, &playback)?;
+                Some(SessionEvents { summary, events })
+            })
+            .collect();
+        Ok(quality(&sessions, period))
+    }
+}
