@@ -7,10 +7,12 @@ use ottstats_domain::playback::activity::{ContentFigures, Details, Figures, Name
 use ottstats_domain::playback::bandwidth::BandwidthStats;
 use tokio::sync::OnceCell;
 
+use super::comparison::{ActivityChange, AmountChange, CountChange, ResolvedPeriod, shifted};
 use super::connection::PageArgs;
-use super::enums::{ContentKindValue, GranularityValue, PlayerEventTypeValue};
+use super::enums::{ContentKindValue, GranularityValue, PeriodShiftValue, PlayerEventTypeValue};
 use super::events::{EventConnection, events_page};
 use super::logins::{LoginConnection, logins_page};
+use super::quality::PlaybackQuality;
 use super::registrations::PeriodInput;
 use super::scalars::DateTimeScalar;
 use super::tenant_context;
@@ -37,6 +39,17 @@ impl UserActivity {
     /// The same question, to be answered afresh by `reader`.
     pub fn fresh(&self, reader: Reader) -> UserActivity {
         UserActivity { reader, user_id: self.user_id.clone(), period: self.period, details: OnceCell::new() }
+    }
+
+    /// The same user over an earlier period.
+    fn earlier(&self, shift: PeriodShiftValue) -> GqlResult<UserActivity> {
+        let period = shifted(&self.period, shift)?;
+        Ok(UserActivity { period, ..self.fresh(self.reader.clone()) })
+    }
+
+    /// The overview's figures: Live and VOD together.
+    async fn total(&self) -> GqlResult<Figures> {
+        Ok(self.figures().await?.split.total())
     }
 
     async fn figures(&self) -> GqlResult<&Details> {
@@ -76,12 +89,37 @@ impl From<Figures> for ConsumptionFigures {
 impl UserActivity {
     /// Streams, playback starts and minutes consumed in the period.
     async fn overview(&self) -> GqlResult<ConsumptionFigures> {
-        let d = self.figures().await?;
-        let mut total = d.split.live;
-        total.streams += d.split.vod.streams;
-        total.playback_starts += d.split.vod.playback_starts;
-        total.playback_ms += d.split.vod.playback_ms;
-        Ok(total.into())
+        Ok(self.total().await?.into())
+    }
+
+    /// The period as read: its bounds with their offsets, and its time zone.
+    async fn period(&self) -> ResolvedPeriod {
+        ResolvedPeriod::from(&self.period)
+    }
+
+    /// The same user's activity over an earlier period.
+    async fn previous(
+        &self,
+        #[graphql(default_with = "PeriodShiftValue::PreviousPeriod", desc = "Which earlier period.")]
+        shift: PeriodShiftValue,
+    ) -> GqlResult<UserActivity> {
+        self.earlier(shift)
+    }
+
+    /// The overview's figures against those of an earlier period.
+    async fn change(
+        &self,
+        #[graphql(default_with = "PeriodShiftValue::PreviousPeriod", desc = "Which earlier period.")]
+        shift: PeriodShiftValue,
+    ) -> GqlResult<ActivityChange> {
+        let earlier = self.earlier(shift)?;
+        let (now, before) =
+            (ConsumptionFigures::from(self.total().await?), ConsumptionFigures::from(earlier.total().await?));
+        Ok(ActivityChange {
+            streams: CountChange::new(now.streams, before.streams),
+            playback_starts: CountChange::new(now.playback_starts, before.playback_starts),
+            minutes_consumed: AmountChange::new(now.minutes_consumed, before.minutes_consumed),
+        })
     }
 
     /// Every player event of the user in the period, ordered by time (then id), a page
@@ -127,6 +165,13 @@ impl UserActivity {
             })
             .collect();
         Ok(BandwidthSeries { average_kbps: all.average(), points })
+    }
+
+    /// Startup time, exits before start, rebuffering and errors of the user's sessions,
+    /// in total, Live / VOD and by device.
+    async fn quality(&self) -> GqlResult<PlaybackQuality> {
+        let q = self.reader.quality(&self.user_id, &self.period).await.gql()?;
+        Ok(PlaybackQuality::from(&q))
     }
 
     /// Consumption split Live / VOD, by device, by referrer, per media and live signal,

@@ -76,3 +76,15 @@ pub enum ContentKindValue {
     /// Video on demand (a media played from the catalogue).
     Vod,
 }
+
+/// Which earlier period a figure is compared with.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "PeriodShift", remote = "ottstats_domain::period_shift::PeriodShift")]
+pub enum PeriodShiftValue {
+    /// The period just before, ending where this one starts: as many local calendar days
+    /// when both bounds are local midnights, otherwise the same duration.
+    PreviousPeriod,
+    /// Each bound one year back on the local calendar, the wall clock kept (29 February
+    /// becomes 28 February).
+    PreviousYear,
+}

@@ -19,7 +19,9 @@ pub fn spawn(engine: &Engine, feed: &ChangeFeed) {
     let mut notices = feed.subscribe();
     let every = engine.settings().refresh_every;
     tokio::spawn(async move {
-        let mut sweep = tokio::time::interval(every);
+        // The first sweep one period from now: an interval's first tick is at once, which
+        // would refresh at some unplanned moment of start-up (after a test's own write).
+        let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let which = tokio::select! {

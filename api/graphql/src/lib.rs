@@ -11,10 +11,12 @@
 //! - [`null_propagation`]: answers completed as the spec says.
 
 mod activity;
+mod comparison;
 mod completion;
 mod connection;
 pub mod context;
 mod enums;
+mod erasure;
 pub mod error;
 mod error_codes;
 mod events;
@@ -25,6 +27,7 @@ pub mod limits;
 mod live;
 mod logins;
 pub mod null_propagation;
+mod quality;
 pub mod reader;
 pub mod registrations;
 pub mod response_cache;
@@ -133,6 +136,18 @@ impl Query {
         users::users(ctx, ids).await
     }
 
+    /// The users whose id starts with `idPrefix`, in id order (a search box's
+    /// suggestions); at most `first`, 1 to 50.
+    #[graphql(guard = "Needs(Scope::Read)")]
+    async fn users_by_id_prefix(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The beginning of the ids, 1 to 128 characters (trimmed).")] id_prefix: String,
+        #[graphql(desc = "How many users at most, 1 to 50; 10 when not given.", default = 10)] first: Option<i32>,
+    ) -> GqlResult<Vec<users::User>> {
+        users::users_by_id_prefix(ctx, id_prefix, first).await
+    }
+
     /// The limits every request is held to.
     async fn limits(&self, ctx: &Context<'_>) -> limits::LimitsObject {
         limits::LimitsObject(ctx.data_opt::<Services>().map_or(limits::Limits::DEFAULT, |s| s.limits))
@@ -174,6 +189,18 @@ impl Mutation {
         #[graphql(desc = "The logins.")] logins: Vec<ingest::LoginInput>,
     ) -> GqlResult<ingest::IngestReportObject> {
         ingest::record_logins(ctx, logins).await
+    }
+
+    /// Erases users: each one's profile, player events, sessions and logins, one
+    /// transaction per user; every figure, cache and index forgets them at once. Erasing
+    /// again reports the id in `notFound`. At most 1,000 ids.
+    #[graphql(guard = "Needs(Scope::Write)")]
+    async fn erase_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The users' ids; a repeated id counts once.")] ids: Vec<ID>,
+    ) -> GqlResult<erasure::ErasureReport> {
+        erasure::erase_users(ctx, ids).await
     }
 
     /// Creates or updates medias and live signals (their kind and title). At most 10,000 items.

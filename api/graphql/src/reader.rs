@@ -19,11 +19,13 @@ use ottstats_domain::page::{Page, PageRequest};
 use ottstats_domain::period::Period;
 use ottstats_domain::playback::activity::SessionInPeriod;
 use ottstats_domain::playback::bandwidth::BandwidthStats;
+use ottstats_domain::playback::quality::Quality;
 use ottstats_domain::playback::{Content, Login, PlayerEvent};
 use ottstats_domain::repository::{RegistrationStatsRepository, RegistrationViews, UserRepository};
 use ottstats_domain::scope::{DataVersions, Scope};
 use ottstats_domain::tenant::TenantId;
 use ottstats_domain::user::RegisteredUser;
+use ottstats_domain::user_search::{IdPrefix, MatchLimit, UserSearch};
 use tokio::sync::OnceCell;
 
 /// The data scopes a request (or one push of a subscription) read. (A mutation's answer
@@ -107,6 +109,8 @@ pub(crate) struct ReadSources {
     pub(crate) users: Arc<dyn UserRepository>,
     /// Registration panels: one view of the data per question (the index, or SQL).
     pub(crate) registrations: Arc<dyn RegistrationViews>,
+    /// Users by the beginning of their id.
+    pub(crate) search: Arc<dyn UserSearch>,
     /// Sessions and bandwidth, through the statistics cache.
     pub(crate) stats: Arc<dyn ActivityStats>,
     /// Pages and counts of events and logins, and contents.
@@ -169,6 +173,19 @@ impl Reader {
         self.users.load_many(ids.iter().cloned()).await
     }
 
+    /// The users whose id starts with `prefix`, in id order: which users exist is what
+    /// registrations record, and each profile is the user's own scope.
+    pub async fn users_with_prefix(
+        &self,
+        prefix: &IdPrefix,
+        limit: MatchLimit,
+    ) -> Result<Vec<RegisteredUser>, RepoError> {
+        self.reads.record(Scope::Registrations).await?;
+        let ids = self.sources.search.ids_with_prefix(self.tenant, prefix, limit).await?;
+        let mut found = self.users(&ids).await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     pub async fn content(&self, id: String) -> Result<Option<Content>, RepoError> {
         self.reads.record(Scope::Contents).await?;
         self.contents.load_one(id).await
@@ -177,6 +194,11 @@ impl Reader {
     pub async fn sessions(&self, user_id: &str, period: &Period) -> Result<Vec<SessionInPeriod>, RepoError> {
         self.reads.record(Scope::Activity(user_id.to_owned())).await?;
         self.sources.stats.sessions_in_period(self.tenant, user_id, period).await
+    }
+
+    pub async fn quality(&self, user_id: &str, period: &Period) -> Result<Quality, RepoError> {
+        self.reads.record(Scope::Activity(user_id.to_owned())).await?;
+        self.sources.stats.quality(self.tenant, user_id, period).await
     }
 
     pub async fn bandwidth(&self, user_id: &str, buckets: &[Bucket]) -> Result<Vec<BandwidthStats>, RepoError> {

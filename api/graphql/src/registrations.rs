@@ -12,7 +12,8 @@ use std::sync::Arc;
 use ottstats_domain::repository::RegistrationStatsRepository;
 use tokio::sync::OnceCell;
 
-use super::enums::{GenderValue, GeoLevelValue, GranularityValue};
+use super::comparison::{RegistrationChange, ResolvedPeriod, shifted};
+use super::enums::{GenderValue, GeoLevelValue, GranularityValue, PeriodShiftValue};
 use super::scalars::{CountryCodeScalar, DateTimeScalar, TimeZoneScalar};
 use super::tenant_context;
 use crate::reader::Reader;
@@ -105,10 +106,25 @@ impl RegistrationStats {
         RegistrationStats::new(self.query.clone(), reader)
     }
 
+    /// The same question over the earlier period, read from the same view of the data
+    /// (so that a figure and its earlier figure come from one version).
+    async fn earlier(&self, shift: PeriodShiftValue) -> GqlResult<RegistrationStats> {
+        let period = shifted(&self.query.period, shift)?;
+        let view = self.shared_view().await?.clone();
+        let query = RegistrationQuery { period, ..self.query.clone() };
+        Ok(RegistrationStats {
+            view: OnceCell::new_with(Some(view)),
+            ..RegistrationStats::new(query, self.reader.clone())
+        })
+    }
+
     /// The view this question's panels share, taken by the first panel asked.
+    async fn shared_view(&self) -> GqlResult<&Arc<dyn RegistrationStatsRepository>> {
+        self.view.get_or_try_init(|| async { self.reader.registrations().await.gql() }).await
+    }
+
     async fn repo(&self) -> GqlResult<&dyn RegistrationStatsRepository> {
-        let view = self.view.get_or_try_init(|| async { self.reader.registrations().await.gql() }).await?;
-        Ok(view.as_ref())
+        Ok(self.shared_view().await?.as_ref())
     }
 
     async fn gender_counts(&self) -> GqlResult<&GenderCounts> {
@@ -127,7 +143,8 @@ impl RegistrationStats {
     }
 }
 
-fn count(n: u64) -> i64 {
+/// A count as GraphQL's `Int` (64-bit here), saturating.
+pub(crate) fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -142,6 +159,32 @@ fn gender_counts(c: &GenderCounts) -> Vec<GenderCount> {
 /// panel; ask only for the ones you show.
 #[Object]
 impl RegistrationStats {
+    /// The period as read: its bounds with their offsets, and its time zone.
+    async fn period(&self) -> ResolvedPeriod {
+        ResolvedPeriod::from(&self.query.period)
+    }
+
+    /// The same statistics (same filter) over an earlier period; its buckets are its own.
+    async fn previous(
+        &self,
+        #[graphql(default_with = "PeriodShiftValue::PreviousPeriod", desc = "Which earlier period.")]
+        shift: PeriodShiftValue,
+    ) -> GqlResult<RegistrationStats> {
+        self.earlier(shift).await
+    }
+
+    /// The total against the total of an earlier period (same filter).
+    async fn change(
+        &self,
+        #[graphql(default_with = "PeriodShiftValue::PreviousPeriod", desc = "Which earlier period.")]
+        shift: PeriodShiftValue,
+    ) -> GqlResult<RegistrationChange> {
+        let earlier = self.earlier(shift).await?;
+        let total = count(self.gender_counts().await?.total());
+        let previous = count(earlier.gender_counts().await?.total());
+        Ok(RegistrationChange::new(total, previous))
+    }
+
     /// Registrations in the period passing the filter.
     async fn total(&self) -> GqlResult<i64> {
         Ok(count(self.gender_counts().await?.total()))

@@ -22,7 +22,7 @@ use crate::response_cache::ResponseCache;
 #[serde(default, deny_unknown_fields)]
 pub struct CacheSettings {
     /// Statistics in process (registration panels on the SQL path, sessions, bandwidth),
-    /// split evenly between the six kinds.
+    /// split evenly between the seven kinds.
     #[serde(with = "ottstats_domain::units::bytes")]
     pub statistics_bytes: u64,
     /// Whole rendered answers in process.
@@ -130,6 +130,7 @@ impl Services {
         crate::index_refresh::spawn(&engine, &changes);
         let sources = ReadSources {
             users: shared.clone(),
+            search: shared.clone(),
             registrations: Arc::new(engine.clone()),
             stats: Arc::new(cache.clone()),
             activity: shared.clone(),

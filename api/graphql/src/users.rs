@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use ottstats_domain::InputError;
 use ottstats_domain::user::{RegisteredUser, validate_id};
+use ottstats_domain::user_search::{IdPrefix, MatchLimit};
 
 use super::activity::UserActivity;
 use super::enums::GenderValue;
@@ -14,6 +15,14 @@ use crate::error::{ApiError, Gql, GqlResult};
 
 /// The most ids `users(ids)` takes.
 pub const MAX_USERS: usize = 100;
+
+pub async fn users_by_id_prefix(ctx: &Context<'_>, prefix: String, first: Option<i32>) -> GqlResult<Vec<User>> {
+    let prefix = IdPrefix::parse(&prefix, "idPrefix").gql()?;
+    let limit = MatchLimit::parse(first.unwrap_or(10), "first").gql()?;
+    let tc = tenant_context(ctx)?;
+    let found = tc.reader.users_with_prefix(&prefix, limit).await.gql()?;
+    Ok(found.into_iter().map(User).collect())
+}
 
 /// A registered user of the tenant.
 pub struct User(RegisteredUser);

@@ -89,7 +89,9 @@ impl Walk<'_> {
             "byAge" => self.list_len(field, "ranges").unwrap_or(7) + 1,
             "byGeography" => GEOGRAPHY_ROWS,
             "devices" | "referrers" | "medias" | "liveSignals" => SPLIT_ROWS,
-            "users" => self.list_len(field, "ids").unwrap_or(1),
+            // `eraseUsers` is a transaction per id.
+            "users" | "eraseUsers" => self.list_len(field, "ids").unwrap_or(1),
+            "usersByIdPrefix" => self.page(field).min(50),
             _ => 1,
         };
         let children = self.set(&field.selection_set.node, scope);
@@ -221,6 +223,25 @@ mod tests {
         let by_hour = cost(v, serde_json::json!({"p": {"from": "2026-01-01", "to": "2026-02-01"}, "g": "HOUR"}));
         assert_eq!(by_day, cost(q, serde_json::json!({})));
         assert_eq!(by_hour, 2 + (32 * 24 + 1) * 3);
+    }
+
+    #[test]
+    fn an_erasure_costs_a_row_per_id() {
+        let q = "mutation { eraseUsers(ids: [\"a\", \"b\", \"c\"]) { erased notFound } }";
+        assert_eq!(cost(q, serde_json::json!({})), 3 * 3);
+    }
+
+    #[test]
+    fn an_earlier_period_costs_what_its_fields_cost_at_every_level() {
+        // `previous` keeps the period's length: its timeline costs as many buckets, and
+        // each nested level adds its own.
+        let timeline = "timeline { buckets { start total } }";
+        let q = |fields: &str| {
+            format!("{{ registrations(period: {{from: \"2026-01-01\", to: \"2026-02-01\"}}) {{ {fields} }} }}")
+        };
+        let one = cost(&q(timeline), serde_json::json!({}));
+        let nested = format!("{timeline} previous {{ {timeline} previous(shift: PREVIOUS_YEAR) {{ {timeline} }} }}");
+        assert_eq!(cost(&q(&nested), serde_json::json!({})), one + 2 * (one - 1) + 2);
     }
 
     #[test]
