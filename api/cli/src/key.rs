@@ -125,7 +125,7 @@ pub async fn run(command: KeyCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn open(arg: &TenantArg) -> Result<(Store, Tenant), CliError> {
+pub(crate) async fn open(arg: &TenantArg) -> Result<(Store, Tenant), CliError> {
     let store = Store::open(&arg.db.url()).await?;
     match store.find_by_name(arg.tenant.trim()).await? {
         Some(t) => Ok((store, t)),

@@ -10,6 +10,7 @@ pub mod key;
 mod serve;
 pub mod telemetry;
 mod tenant;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Manage a tenant's API keys: create, list, revoke, rotate.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Manage a tenant's users: erase them.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Register trusted documents (see `serve --trusted-documents`).
     #[command(subcommand)]
     Documents(documents::DocumentsCommand),
@@ -251,6 +255,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Key(command) => {
             key::run(command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users(command) => {
+            users::run(command).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Documents(command) => {

@@ -41,6 +41,7 @@ pub async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
     let addr = listener.local_addr().map_err(|e| CliError::Io("cannot read the bound address".into(), e))?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql");
     if let Some(demo) = &demo {
+        println!("dashboard: http://{addr}/ (the demo key and user are filled in)");
         println!("GraphiQL: http://{addr}/graphql (the demo key, user and period are filled in)");
         if let Some(user) = &demo.featured_user {
             println!("a demo user with playback activity: {user}");
