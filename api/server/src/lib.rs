@@ -9,8 +9,10 @@ pub mod collect;
 mod collect_bounds;
 mod collect_items;
 mod cors;
+mod dashboard;
 pub mod db_health;
 mod documents;
+mod embedded;
 mod graphiql;
 mod graphql;
 mod health;
@@ -258,6 +260,9 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route("/", get(dashboard::page))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/assets/{file}", get(dashboard::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
