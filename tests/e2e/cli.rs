@@ -8,7 +8,7 @@ use ottstats_domain::document::DocumentHash;
 use ottstats_domain::repository::{TenantRepository, TrustedDocuments, UserRepository};
 use ottstats_store::testing::{TestBackend, TestDatabase};
 
-fn ottstats(db: &TestDatabase, args: &[&str]) -> Output {
+pub(crate) fn ottstats(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ottstats"))
         .args(args)
         .env("OTTSTATS_DATABASE_URL", &db.url)
@@ -17,11 +17,11 @@ fn ottstats(db: &TestDatabase, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run ottstats: {e}"))
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-async fn each_backend<F, Fut>(test: F)
+pub(crate) async fn each_backend<F, Fut>(test: F)
 where
     F: Fn(TestDatabase) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -33,7 +33,7 @@ where
     }
 }
 
-fn create_tenant(db: &TestDatabase, name: &str) -> String {
+pub(crate) fn create_tenant(db: &TestDatabase, name: &str) -> String {
     let out = ottstats(db, &["tenant", "create", "--name", name, "--country", "CL", "--time-zone", "America/Santiago"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);

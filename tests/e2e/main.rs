@@ -14,15 +14,20 @@
 //! install a global subscriber or bind a fixed port.
 
 mod activity;
+mod activity_quality;
 mod bulk_writes;
 mod cache;
 mod cli;
+mod cli_erase;
 mod collect;
+mod comparison;
 mod concurrency;
 mod connections;
 mod connections_relay;
+mod dashboard_page;
 mod datagen_output;
 mod derived_keys;
+mod erasure;
 mod error_bodies;
 mod faults;
 mod fuzz_mutations;
@@ -43,6 +48,7 @@ mod schema_drift;
 mod scope_freshness;
 mod serve;
 mod settings;
+mod user_search;
 mod ws_protocol;
 
 /// A path of the repository, from its root (`schema.graphql`, `README.md`,

@@ -374,7 +374,10 @@ async fn pruned_records_make_the_index_reload(env: Env) {
     upsert(&env, &t, &[write("a", &mut rng), write("b", &mut rng)]).await;
     // A process of its own, which hears of no write: its index moves only when asked.
     let store = env.db.store.clone().with_change_sink(std::sync::Arc::new(ottstats_domain::scope::NoNotices));
-    let services = Services::new(store, None, EngineSettings::default());
+    // Nor does it sweep: a sweep between a write and the pruning below would catch up
+    // before the records go (it failed so, now and then, under the whole suite).
+    let quiet = EngineSettings { refresh_every: std::time::Duration::from_secs(3600), ..EngineSettings::default() };
+    let services = Services::new(store, None, quiet);
     loaded_now(&services, &t).await;
 
     upsert(&env, &t, &[write("c", &mut rng)]).await;

@@ -47,7 +47,15 @@ fn operations() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (EVERY_FIELD, "EveryLimit", json!({})),
     ];
-    let single = ["OneProfile", "SeveralProfiles", "OneOverview", "OneBandwidth", "OneEventPage", "OneTitleList"];
+    let single = [
+        "OneProfile",
+        "SeveralProfiles",
+        "SomePrefixMatches",
+        "OneOverview",
+        "OneBandwidth",
+        "OneEventPage",
+        "OneTitleList",
+    ];
     all.extend(single.into_iter().map(|name| (ONE_READ_EACH, name, variables_of(name, &user))));
     all.push((ONE_READ_EACH, "OneTotal", json!({ "period": january })));
     all
@@ -58,6 +66,7 @@ fn variables_of(name: &str, all: &Value) -> Value {
     let keys: &[&str] = match name {
         "OneProfile" => &["id"],
         "SeveralProfiles" => &["ids"],
+        "SomePrefixMatches" => &[],
         _ => &["id", "period"],
     };
     keys.iter().map(|k| ((*k).to_owned(), all[*k].clone())).collect::<serde_json::Map<_, _>>().into()
@@ -143,8 +152,13 @@ async fn every_field_stays_fresh_after_every_kind_of_write(env: Env) {
             let fresh = serde_json::to_value(env.schema.execute(request).await).unwrap_or_default();
             assert!(fresh.get("errors").is_none(), "{name}: {fresh:#}");
             assert_eq!(through_cache, fresh["data"], "{name} after {change}: the cached answer is stale");
-            // And the fresh answer is cached again.
-            let (_, cached) = ask(&server, &key, document, name, &variables).await;
+            // And the fresh answer is cached again: at once, or, when the write changed
+            // which scopes the answer reads (usersByIdPrefix reads each user it finds),
+            // once it has learned them again.
+            let (_, mut cached) = ask(&server, &key, document, name, &variables).await;
+            if !cached && name == "SomePrefixMatches" {
+                cached = ask(&server, &key, document, name, &variables).await.1;
+            }
             assert!(cached, "{name} after {change}: not cached again");
         }
     }
