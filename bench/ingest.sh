@@ -3,6 +3,10 @@
 # PostgreSQL. Each step gets a fresh database (migrated, tenant "Bench" created):
 #
 #   copy        psql \copy of the users CSV into a plain table of text columns: the floor
+#   floors      the same \copy into typed tables shaped like registered_users with what the
+#               schema keeps, one more each time: no index (copy-typed), the primary key
+#               (copy-pk), the covering index of the SQL path (copy-pk-ix), the tenant's
+#               foreign key (copy-pk-ix-fk): what each costs before ottstats does anything
 #   users       `ottstats import users` (the bulk path: COPY into staging, set-based SQL)
 #   users-rows  the same file's first ROW_USERS users with --bulk-from above the batch
 #               (the row path: multi-row INSERTs), for the before/after ratio
@@ -33,7 +37,7 @@ PG=${PG:-postgres://postgres@127.0.0.1:5432}
 BIN=${BIN:-$ROOT/target/release/ottstats}
 LOADGEN=${LOADGEN:-$ROOT/target/release/loadgen}
 PORT=${PORT:-18090}
-STEPS=${STEPS:-copy users users-rows events events-rows graphql collect}
+STEPS=${STEPS:-copy floors users users-rows events events-rows graphql collect}
 OUT=$ROOT/bench/out/ingest
 mkdir -p "$OUT"
 
@@ -98,6 +102,28 @@ if has copy; then
                                                   state text, city text, registered_at text)"
     timed copy "$USERS" psql "$URL" -qX -v ON_ERROR_STOP=1 -c "\\copy plain_users FROM '$USERS_FILE' WITH (FORMAT csv, HEADER true)"
 fi
+if has floors; then
+    fresh ottstats_ingest_floors
+    TENANT_ID=$(psql "$URL" -qAtX -c "SELECT id FROM tenants WHERE name = 'Bench'")
+    columns="(id, name, gender, birth_date, country, state, city, registered_at)"
+    # typed NAME EXTRA: a table of the users' columns, typed as stored, plus EXTRA.
+    typed() {
+        psql "$URL" -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE $1 (tenant_id bigint NOT NULL DEFAULT $TENANT_ID,
+            id varchar(128) NOT NULL, name varchar(256) NOT NULL, gender varchar(8), birth_date date, country char(2),
+            state varchar(128), city varchar(128), registered_at timestamptz NOT NULL $2)"
+    }
+    typed f_typed ""
+    typed f_pk ", PRIMARY KEY (tenant_id, id)"
+    typed f_pk_ix ", PRIMARY KEY (tenant_id, id)"
+    typed f_pk_ix_fk ", PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id) REFERENCES tenants (id)"
+    for t in f_pk_ix f_pk_ix_fk; do
+        psql "$URL" -qX -c "CREATE INDEX ${t}_ix ON $t (tenant_id, registered_at, gender, country)"
+    done
+    for t in typed pk pk-ix pk-ix-fk; do
+        timed "copy-$t" "$USERS" psql "$URL" -qX -v ON_ERROR_STOP=1 \
+            -c "\\copy f_${t//-/_} $columns FROM '$USERS_FILE' WITH (FORMAT csv, HEADER true)"
+    done
+fi
 if has users || has events || has graphql || has collect; then
     fresh ottstats_ingest_bulk
     BULK_URL=$URL BULK_KEY=$KEY
@@ -141,6 +167,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 if [[ -n "${SECONDS_OF[copy]:-}" && -n "${SECONDS_OF[users]:-}" ]]; then
     echo "import users / raw COPY of the same CSV: $(ratio "${SECONDS_OF[users]}" "${SECONDS_OF[copy]}")x the time"
 fi
+for t in typed pk pk-ix pk-ix-fk; do
+    if [[ -n "${SECONDS_OF[copy]:-}" && -n "${SECONDS_OF[copy-$t]:-}" ]]; then
+        echo "COPY into a table with $t / raw COPY: $(ratio "${SECONDS_OF[copy-$t]}" "${SECONDS_OF[copy]}")x the time"
+    fi
+done
 rate() { awk -v r="${ROWS_OF[$1]}" -v s="${SECONDS_OF[$1]}" 'BEGIN { printf "%.0f", r / s }'; }
 if [[ -n "${SECONDS_OF[users-rows]:-}" && -n "${SECONDS_OF[users]:-}" ]]; then
     echo "users: bulk path $(rate users)/s vs row path $(rate users-rows)/s: $(ratio "$(rate users)" "$(rate users-rows)")x"
