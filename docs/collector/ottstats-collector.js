@@ -133,7 +133,8 @@ export function attach(media, options) {
       const occurredAt = new Date(at - left * 1000).toISOString();
       event('PLAYING', { playedSeconds: MAX_PLAYED, occurredAt, ...bandwidth() });
     }
-    event('PLAYING', { playedSeconds: round(left), ...bandwidth(), ...fields });
+    // The last share ends at `at` too: one clock reading for the whole report.
+    event('PLAYING', { playedSeconds: round(left), occurredAt: new Date(at).toISOString(), ...bandwidth(), ...fields });
   }
 
   function startPlaying() {
