@@ -11,18 +11,22 @@
 //!
 //! What a session looks like, as a player sends it:
 //!
-//! - `PLAYER_LOADED`, `PLAY` 0.4–3 s later (sometimes a startup `BUFFERING`), then
-//!   `PLAYING` heartbeats every 10–30 s (a nominal interval per session, ±1 s) with the
-//!   measured `bandwidthKbps` (a per-session base by device, 800–12,000 Kbps, lower on
-//!   poor networks, drifting within ±20 %, with occasional dips) and `playedSeconds`, the
-//!   playback since the previous `PLAYING` (pauses and stalls excluded), with millisecond
-//!   precision. 10 % of sessions never send `playedSeconds`; 0.1 % of heartbeats send an
-//!   over-large glitch (500–1,200 s, clamped by the server).
+//! - `PLAYER_LOADED`, `PLAY` 0.4–3 s later, a first `PLAYING` when playback begins
+//!   (0.15–6 s later, median 0.8 s; after a startup `BUFFERING` of 0.5–4 s in a quarter
+//!   of sessions), then `PLAYING` heartbeats every 10–30 s (a nominal interval per
+//!   session, ±1 s) with the measured `bandwidthKbps` (a per-session base by device,
+//!   800–12,000 Kbps, lower on poor networks, drifting within ±20 %, with occasional
+//!   dips) and `playedSeconds`, the playback since the previous `PLAYING` (pauses and
+//!   stalls excluded), with millisecond precision. 10 % of sessions never send
+//!   `playedSeconds`; 0.1 % of `PLAYING` events send an over-large glitch (500–1,200 s,
+//!   clamped by the server).
 //! - Mixed in: `PAUSE` … `PLAY` (2 s to 40 min later; a long pause may end the session),
 //!   `SEEK` on VOD (its `position` is the one sought to; often a short `BUFFERING`
 //!   after), `BUFFERING` stalls with a low bandwidth, rarely `ERROR` (mostly ending the
-//!   session, else a `PLAY` retry). A VOD played to its end sends a last `PLAYING` and
-//!   `ENDED`; a viewer who leaves sends nothing (sometimes a `PAUSE`).
+//!   session, else a `PLAY` retry). A `PLAY` that resumes is followed, as the first one
+//!   is, by a `PLAYING` (with the playback before the pause). A VOD played to its end
+//!   sends a last `PLAYING` and `ENDED`; a viewer who leaves sends nothing (sometimes a
+//!   `PAUSE`).
 //! - 2 % of sessions fail to start (`PLAYER_LOADED`, `ERROR`) and 10 % stop within
 //!   seconds (`PLAYER_LOADED`, `PLAY`, maybe one `PLAYING` of 1–4 s): not streams.
 //! - Playback lengths: VOD 5–120 min (median 28; an episode or movie may end first),

@@ -193,7 +193,12 @@ impl Session {
             let low = self.low_bandwidth(rng);
             self.push("BUFFERING", Some(low), None);
             self.wait(millis(rng, 500, 4 * SECOND));
+        } else {
+            self.wait(log_normal_millis(rng, 800, 0.6, 150, 6 * SECOND));
         }
+        // The first frame: a player reports PLAYING when playback begins (startup time
+        // ends here), then its heartbeats.
+        self.heartbeat(rng);
         self.playing = true;
     }
 
@@ -261,6 +266,9 @@ impl Session {
             }
             let bandwidth = self.bandwidth(rng);
             self.push("PLAY", Some(bandwidth), None);
+            // Playing again: the report of the playback before the pause.
+            self.wait(millis(rng, 100, 600));
+            self.heartbeat(rng);
         } else if next(SEEK[k]) {
             self.advance(offset);
             let jump = if chance(rng, 0.65) {
@@ -300,6 +308,8 @@ impl Session {
             self.wait(millis(rng, 2 * SECOND, 10 * SECOND));
             let bandwidth = self.bandwidth(rng);
             self.push("PLAY", Some(bandwidth), None);
+            self.wait(millis(rng, 300, 3 * SECOND));
+            self.heartbeat(rng);
         } else {
             self.advance(interval);
             self.heartbeat(rng);

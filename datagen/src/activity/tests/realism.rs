@@ -158,3 +158,25 @@ fn intensity_scales_the_sessions() {
     assert_between("sessions per user-week", one as f64 / 100.0 / 8.4, 2.0, 4.5);
     assert_between("ratio", two as f64 / one as f64, 1.6, 2.4);
 }
+
+#[test]
+fn playback_starts_within_seconds_of_play() {
+    // DESIGN.md's startup time: from a session's first PLAY to the first PLAYING after it.
+    let r = shared();
+    let (mut startups, mut exits, mut with_play) = (Vec::new(), 0, 0);
+    for s in sessions(&r.events) {
+        let Some(play) = s.iter().position(|e| e.event_type == "PLAY") else { continue };
+        with_play += 1;
+        match s[play..].iter().find(|e| e.event_type == "PLAYING") {
+            Some(first) => startups.push(ms(&first.occurred_at) - ms(&s[play].occurred_at)),
+            None => exits += 1,
+        }
+    }
+    startups.sort_unstable();
+    let median = startups[startups.len() / 2];
+    assert!((500..=1_500).contains(&median), "median startup {median} ms");
+    // At most 6 s: a startup stall (0.53–4.3 s), a plain start (0.15–6 s) or a short
+    // session's one PLAYING (1–4 s).
+    assert!(*startups.last().unwrap() <= 6_000, "max {} ms", startups.last().unwrap());
+    assert_between("exits before start", share(exits, with_play), 0.03, 0.08);
+}
