@@ -24,6 +24,7 @@ mod comparison;
 mod concurrency;
 mod connections;
 mod connections_relay;
+mod crosscheck;
 mod dashboard_page;
 mod datagen_output;
 mod derived_keys;
