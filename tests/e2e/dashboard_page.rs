@@ -64,6 +64,7 @@ async fn the_assets_are_embedded_gzipped_or_plain_as_accepted() {
     let r = get(&client, js.clone(), Some("gzip, br")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    assert_eq!(r.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
     let gzipped = r.bytes().await.unwrap_or_default();
     let mut unzipped = String::new();
     flate2::read::GzDecoder::new(&gzipped[..]).read_to_string(&mut unzipped).unwrap_or_else(|e| panic!("{e}"));
@@ -79,7 +80,55 @@ async fn the_assets_are_embedded_gzipped_or_plain_as_accepted() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/css"));
+    assert_eq!(r.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
     assert!(r.text().await.unwrap_or_default().contains(".panel"));
     let r = get(&client, server.url("/dashboard/assets/nope.js"), None).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 404);
+}
+
+/// The demo's key (scopes `read pii write`) in a page: no other origin may read the page,
+/// and a page asked for under a name that is not loopback (DNS rebinding) goes without it.
+#[tokio::test]
+async fn the_demo_key_stays_on_this_machine() {
+    let env = Env::sqlite().await;
+    let period = (chrono::NaiveDate::from_ymd_opt(2026, 11, 1), chrono::NaiveDate::from_ymd_opt(2026, 12, 3));
+    let period = (period.0.unwrap_or_default(), period.1.unwrap_or_default());
+    let demo = ottstats_server::Prefill { api_key: "ott_9_demokey".into(), user: Some("u7".into()), period };
+    let server = env.serve(Some(demo)).await;
+    let port = server.url("").rsplit(':').next().unwrap_or_default().to_owned();
+    let client = reqwest::Client::new();
+    let page = |path: &'static str, host: Option<String>| {
+        let mut r = client.get(server.url(path)).header("accept", "text/html").header("origin", "https://evil.example");
+        if let Some(host) = host {
+            r = r.header("host", host);
+        }
+        async move {
+            let r = r.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert_eq!(r.status(), 200, "{path}");
+            let shared = r.headers().get("access-control-allow-origin").cloned();
+            (shared, r.text().await.unwrap_or_default())
+        }
+    };
+    for path in ["/", "/dashboard", "/graphql"] {
+        let (shared, text) = page(path, None).await;
+        assert_eq!(shared, None, "{path} is readable from another origin");
+        assert!(text.contains("ott_9_demokey"), "{path} asked for by 127.0.0.1 has the key");
+        for host in [format!("localhost:{port}"), format!("[::1]:{port}")] {
+            let (_, text) = page(path, Some(host.clone())).await;
+            assert!(text.contains("ott_9_demokey"), "{path} asked for as {host} has the key");
+        }
+        for host in [format!("evil.example:{port}"), format!("10.0.0.5:{port}"), "evil.example".to_owned()] {
+            let (_, text) = page(path, Some(host.clone())).await;
+            assert!(!text.contains("ott_9_demokey"), "{path} asked for as {host} has the key: {text}");
+        }
+    }
+    // The API itself stays open to every origin (DESIGN.md's default).
+    let r = client
+        .post(server.url("/graphql"))
+        .header("origin", "https://evil.example")
+        .json(&serde_json::json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.headers().get("access-control-allow-origin").is_some(), "{:?}", r.headers());
 }

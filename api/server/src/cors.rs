@@ -103,6 +103,33 @@ fn bad(origin: &str) -> String {
     )
 }
 
+/// Pages (GraphiQL, the dashboard) are not shared with other origins, whatever the API's
+/// CORS allows: under `serve --demo` they hold a key that reads personal data and
+/// writes, and no other site needs to read a page. Their responses lose the CORS headers
+/// the layer inside added; the API's answers keep them.
+pub async fn pages_not_shared(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if html {
+        let headers = response.headers_mut();
+        for name in [
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        ] {
+            headers.remove(name);
+        }
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 use crate::embedded::{self, Asset, Bytes};
+use crate::prefill;
 
 const PAGE: &str = include_str!("../assets/dashboard/index.html");
 
@@ -29,8 +30,8 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'u
 
 /// The page, with the demo's key and featured user filled in under `serve --demo` (the
 /// page opens on the last 30 days, which hold the demo's playback).
-pub async fn page(State(state): State<AppState>) -> Response {
-    let demo = state.prefill.as_ref().map(|d| serde_json::json!({ "key": d.api_key, "user": d.user }));
+pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let demo = prefill::for_request(&state, &headers).map(|d| serde_json::json!({ "key": d.api_key, "user": d.user }));
     // A JSON literal inside a <script type="application/json">: with `<` escaped it
     // cannot end the element.
     let literal = serde_json::Value::from(demo).to_string().replace('<', "\\u003c");

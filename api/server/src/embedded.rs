@@ -39,13 +39,15 @@ pub fn serve(assets: &'static [Asset], file: &str, headers: &HeaderMap) -> Respo
     let content_type = (header::CONTENT_TYPE, asset.content_type);
     let cache = (header::CACHE_CONTROL, "public, max-age=86400");
     let vary = (header::VARY, "accept-encoding");
+    // A script or a style sheet is only ever run as what it is.
+    let nosniff = (header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     match asset.bytes {
-        Bytes::Plain(bytes) => ([content_type, cache], bytes).into_response(),
+        Bytes::Plain(bytes) => ([content_type, cache, nosniff], bytes).into_response(),
         Bytes::Gzipped(gzipped) if accepts_gzip(headers) => {
-            ([content_type, (header::CONTENT_ENCODING, "gzip"), cache, vary], gzipped).into_response()
+            ([content_type, (header::CONTENT_ENCODING, "gzip"), cache, vary, nosniff], gzipped).into_response()
         }
         Bytes::Gzipped(gzipped) => match plain(asset, gzipped) {
-            Some(bytes) => ([content_type, cache, vary], axum::body::Bytes::from_owner(bytes)).into_response(),
+            Some(bytes) => ([content_type, cache, vary, nosniff], axum::body::Bytes::from_owner(bytes)).into_response(),
             None => (StatusCode::INTERNAL_SERVER_ERROR, "asset unreadable").into_response(),
         },
     }

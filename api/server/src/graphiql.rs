@@ -6,6 +6,7 @@ use axum::response::{Html, Response};
 
 use super::AppState;
 use crate::embedded::{self, Asset, Bytes::Gzipped};
+use crate::prefill;
 
 const PAGE: &str = include_str!("../assets/graphiql/index.html");
 
@@ -22,21 +23,11 @@ static ASSETS: [Asset; 5] = [
 ];
 const JS: &str = "text/javascript";
 
-/// What GraphiQL opens with filled in (the demo's, with `serve --demo`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prefill {
-    pub api_key: String,
-    /// The user the example queries look up.
-    pub user: Option<String>,
-    /// Local dates `[from, to)` of the example queries' period.
-    pub period: (chrono::NaiveDate, chrono::NaiveDate),
-}
-
 /// The page, for a browser (`GET /graphql` with `Accept: text/html`).
-pub fn page(state: &AppState) -> Html<String> {
+pub fn page(state: &AppState, headers: &HeaderMap) -> Html<String> {
     // Values go in as JSON literals with `<` escaped, so they cannot end the script.
     let literal = |v: Option<&str>| serde_json::Value::from(v).to_string().replace('<', "\\u003c");
-    let demo = state.prefill.as_ref();
+    let demo = prefill::for_request(state, headers);
     Html(
         PAGE.replace("__DEMO_KEY__", &literal(demo.map(|d| d.api_key.as_str())))
             .replace("__DEMO_USER__", &literal(demo.and_then(|d| d.user.as_deref())))

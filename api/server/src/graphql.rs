@@ -84,7 +84,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> HttpRespons
     let (parts, _) = request.into_parts();
     let media = match media::negotiate(&parts.headers) {
         Wanted::Answer(media) => media,
-        Wanted::Page => return super::graphiql::page(&state).into_response(),
+        Wanted::Page => return super::graphiql::page(&state, &parts.headers).into_response(),
         Wanted::Nothing => return refusals::not_acceptable(),
     };
     let access = match admit(&state, &parts, media).await {

@@ -21,6 +21,7 @@ mod media;
 mod metrics;
 mod params;
 mod persisted_queries;
+mod prefill;
 pub mod rate_limit;
 mod refusals;
 pub mod settings;
@@ -49,9 +50,9 @@ pub use collect::CollectSettings;
 pub use cors::CorsOrigins;
 pub use db_health::HealthSettings;
 pub use documents::DocumentSettings;
-pub use graphiql::Prefill;
 pub use metrics::Metrics;
 pub use persisted_queries::{PersistedQueries, hash_of};
+pub use prefill::Prefill;
 pub use rate_limit::RateLimitSettings;
 pub use settings::{Settings, SettingsError};
 pub use ws_limits::SocketLimits;
@@ -273,7 +274,9 @@ pub fn router(state: AppState) -> Router {
     // The collector bounds its body itself (`collect.max_body_bytes`), after its key.
     // Each part has its own CORS, outside the layers that make refusals, so that those
     // carry the part's headers too.
-    let graphql = guarded(graphql, http).layer(http.cors_origins.layer(http.cors_max_age));
+    let graphql = guarded(graphql, http)
+        .layer(http.cors_origins.layer(http.cors_max_age))
+        .layer(axum::middleware::from_fn(cors::pages_not_shared));
     let collector = guarded(collect::routes(), http).layer(collect::cors(http.cors_max_age));
     Router::new()
         .merge(graphql)
