@@ -49,7 +49,7 @@ impl Checks {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A player event of user `u1`; each session plays its own content.
 fn ev(
     id: &str,
     session: &str,
