@@ -192,8 +192,22 @@ export class UserPanels {
       f.errors,
     ];
     const rows = [row('All', q), row('Live', q.live), row('VOD', q.vod), ...q.devices.map((d) => row(d.name, d))];
+    // The table shows rounded figures; the CSV keeps the API's.
+    const shownHeader = ['name', 'startup sessions', 'average startup', 'max startup', 'exits before start', 'rebuffers', 'rebuffer seconds', 'rebuffer ratio', 'errors'];
+    const shown = (name: string, f: QualityFigures) => [
+      name,
+      int(f.startup.sessions),
+      ms(f.startup.averageMs),
+      ms(f.startup.maxMs),
+      int(f.exitsBeforeStart),
+      int(f.rebuffering.count),
+      dec(f.rebuffering.seconds),
+      pct(f.rebuffering.ratio === null ? null : f.rebuffering.ratio * 100),
+      int(f.errors),
+    ];
+    const shownRows = [shown('All', q), shown('Live', q.live), shown('VOD', q.vod), ...q.devices.map((d) => shown(d.name, d))];
     const table = el('table', { id: 'quality-split' });
-    fillTable(table, { header, rows });
+    fillTable(table, { header: shownHeader, rows: shownRows });
     this.quality.body.replaceChildren(tiles, scrolling('Playback quality by split', table));
     this.quality.setRows({ header, rows });
   }
