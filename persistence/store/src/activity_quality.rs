@@ -11,6 +11,7 @@ use ottstats_domain::playback::session::{event_order, summarize};
 use ottstats_domain::tenant::TenantId;
 use sea_orm::FromQueryResult;
 
+use crate::activity_read::{millis, sessions_started_in};
 use crate::activity_rows::event;
 use crate::entities::player_event;
 use crate::error::db_err;
@@ -24,22 +25,13 @@ impl Store {
         user: &str,
         period: &Period,
     ) -> Result<Quality, RepoError> {
-        let (from, to) = (period.from().timestamp_millis(), period.to().timestamp_millis());
+        let (from, to) = millis(period);
         // The sessions as an `IN` list, not a joined CTE: SQLite 3.51 ran the join with the
         // user's events outside and the CTE, computed again, inside (seconds for a user
         // with thousands of events); `IN` is computed once and probes the session index.
         let mut sql = Sql::new("SELECT e.* FROM player_events e WHERE e.tenant_id = ");
-        sql.bind(tenant.0)
-            .push(" AND e.user_id = ")
-            .bind(user)
-            .push(" AND e.session_id IN (SELECT session_id FROM playback_sessions WHERE tenant_id = ")
-            .bind(tenant.0)
-            .push(" AND user_id = ")
-            .bind(user)
-            .push(" AND first_at >= ")
-            .bind(from)
-            .push(" AND first_at < ")
-            .bind(to)
+        sql.bind(tenant.0).push(" AND e.user_id = ").bind(user).push(" AND e.session_id IN (");
+        sessions_started_in(&mut sql, tenant, user, (from, to))
             .push(" UNION SELECT session_id FROM player_events WHERE tenant_id = ")
             .bind(tenant.0)
             .push(" AND user_id = ")

@@ -23,8 +23,26 @@ use crate::store::Store;
 
 const CHUNK: usize = 1_000;
 
-fn millis(p: &Period) -> (i64, i64) {
+pub(crate) fn millis(p: &Period) -> (i64, i64) {
     (p.from().timestamp_millis(), p.to().timestamp_millis())
+}
+
+/// `SELECT session_id` of the user's sessions whose first event is in `[from, to)`: the
+/// sessions a period counts (DESIGN.md), for the overview and for quality.
+pub(crate) fn sessions_started_in<'a>(
+    sql: &'a mut Sql,
+    tenant: TenantId,
+    user: &str,
+    (from, to): (i64, i64),
+) -> &'a mut Sql {
+    sql.push("SELECT session_id FROM playback_sessions WHERE tenant_id = ")
+        .bind(tenant.0)
+        .push(" AND user_id = ")
+        .bind(user)
+        .push(" AND first_at >= ")
+        .bind(from)
+        .push(" AND first_at < ")
+        .bind(to)
 }
 
 fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> Result<T, RepoError> {
@@ -79,17 +97,8 @@ impl ActivityStats for Store {
             .bind(from)
             .push(" AND occurred_at < ")
             .bind(to)
-            .push(
-                " GROUP BY session_id), ids AS (SELECT session_id FROM e UNION \
-                 SELECT session_id FROM playback_sessions WHERE tenant_id = ",
-            )
-            .bind(tenant.0)
-            .push(" AND user_id = ")
-            .bind(user)
-            .push(" AND first_at >= ")
-            .bind(from)
-            .push(" AND first_at < ")
-            .bind(to)
+            .push(" GROUP BY session_id), ids AS (SELECT session_id FROM e UNION ");
+        sessions_started_in(&mut sql, tenant, user, (from, to))
             .push(
                 ") SELECT s.session_id, s.user_id, s.first_at, s.content_kind, s.content_id, s.device, s.referrer, \
                  s.playback_ms, s.tenant_id, CAST(COALESCE(e.starts, 0) AS BIGINT) AS starts, CAST(COALESCE(e.ms, 0) AS BIGINT) AS ms \
